@@ -330,7 +330,7 @@ public sealed unsafe class ContinuousFlowWriter : IDisposable
                 ContinuousLayout.ChannelsFileLength(stored, info.BufferLength), def.Id, "channels");
             channels.TryLock(Native.LOCK_SH);
             uint commit = Math.Max(1, info.MaxCommitBatchSizeHint);
-            uint sync = Math.Max(commit, info.MaxSyncBatchSizeHint);
+            uint sync = Math.Max(1, info.MaxSyncBatchSizeHint); // as MXL: each hint on its own, at least 1
             return new ContinuousFlowWriter(stored, data, channels, info.BufferLength, commit, sync, dir);
         }
         catch (MxlException e) when (e.Status == MxlStatus.FlowNotFound)

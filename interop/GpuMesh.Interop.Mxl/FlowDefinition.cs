@@ -80,8 +80,21 @@ public sealed class FlowDefinition
 
     public static int KeyLineBytes(int width) => (width + 2) / 3 * 4;
 
-    /// <summary>Parses and validates a flow definition; throws <see cref="MxlFlowDefinitionException"/> naming the field.</summary>
-    public static FlowDefinition Parse(string json)
+    /// <summary>
+    /// Parses and validates a flow definition for creating a flow (strict: integers, audio media_type
+    /// audio/float32, at most <see cref="MaxChannelCount"/> channels); throws <see cref="MxlFlowDefinitionException"/> naming the field.
+    /// </summary>
+    public static FlowDefinition Parse(string json) => Parse(json, stored: false);
+
+    /// <summary>
+    /// Parses a flow_def.json already stored in a domain (possibly written by MXL itself) as leniently as MXL reads it:
+    /// numbers may be written as doubles (1920.0; width, height and rates are truncated like MXL's casts), an audio
+    /// flow needs no media_type, and channel_count only has to be a positive integral number. Safety checks
+    /// (dimension ranges, positive rates, bit depth 32/64) stay.
+    /// </summary>
+    public static FlowDefinition ParseStored(string json) => Parse(json, stored: true);
+
+    private static FlowDefinition Parse(string json, bool stored)
     {
         ArgumentNullException.ThrowIfNull(json);
         JsonDocument doc;
@@ -110,7 +123,10 @@ public sealed class FlowDefinition
             string label = RequiredString(root, "label");
             if (label.Length == 0) throw new MxlFlowDefinitionException("label", "must not be empty");
             IReadOnlyList<string> hints = ParseGroupHints(root);
-            string mediaType = RequiredString(root, "media_type");
+            // MXL does not look at an audio flow's media_type; it is only required when creating one.
+            string mediaType = stored && format == MxlDataFormat.Audio
+                ? (root.TryGetProperty("media_type", out JsonElement mt) && mt.ValueKind == JsonValueKind.String ? mt.GetString()! : "audio/float32")
+                : RequiredString(root, "media_type");
 
             switch (format)
             {
@@ -118,9 +134,9 @@ public sealed class FlowDefinition
                 {
                     if (mediaType != "video/v210" && mediaType != "video/v210a")
                         throw new MxlFlowDefinitionException("media_type", $"'{mediaType}' is not video/v210 or video/v210a");
-                    Rational rate = ParseRational(root, "grain_rate");
-                    int width = RequiredInt(root, "frame_width", 2, 7680);
-                    int height = RequiredInt(root, "frame_height", 1, 4320);
+                    Rational rate = ParseRational(root, "grain_rate", stored);
+                    int width = RequiredInt(root, "frame_width", 2, 7680, stored);
+                    int height = RequiredInt(root, "frame_height", 1, 4320, stored);
                     InterlaceMode mode = InterlaceMode.Progressive;
                     if (root.TryGetProperty("interlace_mode", out JsonElement im))
                     {
@@ -152,20 +168,20 @@ public sealed class FlowDefinition
                     return new FlowDefinition(json)
                     {
                         Id = id, Format = format, Label = label, GroupHints = hints, MediaType = mediaType,
-                        GrainRate = ParseRational(root, "grain_rate"),
+                        GrainRate = ParseRational(root, "grain_rate", stored),
                     };
                 }
                 default:
                 {
-                    if (mediaType != "audio/float32")
+                    if (!stored && mediaType != "audio/float32")
                         throw new MxlFlowDefinitionException("media_type", $"'{mediaType}' is not audio/float32");
-                    Rational sampleRate = ParseRational(root, "sample_rate");
-                    int bitDepth = RequiredInt(root, "bit_depth", 32, 64);
+                    Rational sampleRate = ParseRational(root, "sample_rate", stored);
+                    int bitDepth = RequiredInt(root, "bit_depth", 32, 64, stored, integral: true);
                     if (bitDepth != 32 && bitDepth != 64)
                         throw new MxlFlowDefinitionException("bit_depth", $"{bitDepth} is not 32 or 64");
                     int channels = 1;
                     if (root.TryGetProperty("channel_count", out _))
-                        channels = RequiredInt(root, "channel_count", 1, MaxChannelCount);
+                        channels = RequiredInt(root, "channel_count", 1, stored ? int.MaxValue : MaxChannelCount, stored, integral: true);
                     return new FlowDefinition(json)
                     {
                         Id = id, Format = format, Label = label, GroupHints = hints, MediaType = mediaType,
@@ -193,28 +209,50 @@ public sealed class FlowDefinition
         return e.GetString()!;
     }
 
-    private static int RequiredInt(JsonElement root, string field, int min, int max)
+    private static int RequiredInt(JsonElement root, string field, int min, int max, bool stored, bool integral = false)
     {
         if (!root.TryGetProperty(field, out JsonElement e))
             throw new MxlFlowDefinitionException(field, "missing");
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out long v))
-            throw new MxlFlowDefinitionException(field, $"must be an integer, got {e.GetRawText()}");
+        if (e.ValueKind != JsonValueKind.Number)
+            throw new MxlFlowDefinitionException(field, $"must be a number, got {e.GetRawText()}");
+        long v = NumberValue(e, field, stored, integral);
         if (v < min || v > max)
-            throw new MxlFlowDefinitionException(field, $"{v} is outside {min}..{max}");
+            throw new MxlFlowDefinitionException(field, $"{e.GetRawText()} is outside {min}..{max}");
         return (int)v;
     }
 
-    private static Rational ParseRational(JsonElement root, string field)
+    /// <summary>
+    /// An integer field. Strict: a JSON integer. Stored (MXL reads every number as a double): any number, truncated
+    /// toward zero as MXL's casts do, or required to be integral where MXL requires it (bit_depth, channel_count).
+    /// Out-of-range doubles map to long.MinValue / MaxValue so the caller's range check names them.
+    /// </summary>
+    private static long NumberValue(JsonElement e, string field, bool stored, bool integral)
+    {
+        if (e.TryGetInt64(out long v)) return v;
+        if (!stored || !e.TryGetDouble(out double d) || !double.IsFinite(d))
+            throw new MxlFlowDefinitionException(field, $"must be an integer, got {e.GetRawText()}");
+        if (integral && d != Math.Truncate(d))
+            throw new MxlFlowDefinitionException(field, $"must be an integral number, got {e.GetRawText()}");
+        double t = Math.Truncate(d);
+        return t >= 9.2e18 ? long.MaxValue : t <= -9.2e18 ? long.MinValue : (long)t;
+    }
+
+    private static Rational ParseRational(JsonElement root, string field, bool stored)
     {
         if (!root.TryGetProperty(field, out JsonElement e))
             throw new MxlFlowDefinitionException(field, "missing");
         if (e.ValueKind != JsonValueKind.Object)
             throw new MxlFlowDefinitionException(field, "must be an object {numerator, denominator}");
-        if (!e.TryGetProperty("numerator", out JsonElement n) || n.ValueKind != JsonValueKind.Number || !n.TryGetInt64(out long num))
+        if (!e.TryGetProperty("numerator", out JsonElement n) || n.ValueKind != JsonValueKind.Number)
             throw new MxlFlowDefinitionException(field + ".numerator", "missing or not an integer");
+        long num = NumberValue(n, field + ".numerator", stored, integral: false);
         long den = 1;
-        if (e.TryGetProperty("denominator", out JsonElement d) && (d.ValueKind != JsonValueKind.Number || !d.TryGetInt64(out den)))
-            throw new MxlFlowDefinitionException(field + ".denominator", "not an integer");
+        if (e.TryGetProperty("denominator", out JsonElement d))
+        {
+            if (d.ValueKind != JsonValueKind.Number)
+                throw new MxlFlowDefinitionException(field + ".denominator", "not an integer");
+            den = NumberValue(d, field + ".denominator", stored, integral: false);
+        }
         if (num <= 0) throw new MxlFlowDefinitionException(field + ".numerator", $"{num} must be positive");
         if (den <= 0) throw new MxlFlowDefinitionException(field + ".denominator", $"{den} must be positive");
         return new Rational(num, den).Normalize();
@@ -345,9 +383,13 @@ public static class FlowDefinitions
 /// <summary>Writer options: commit and sync batch size hints (0 = MXL's default for the flow).</summary>
 public sealed record FlowWriterOptions(uint MaxCommitBatchSizeHint = 0, uint MaxSyncBatchSizeHint = 0)
 {
+    /// <summary>
+    /// Parses writer options as MXL does: null or "" = defaults (whitespace only is invalid JSON), each hint any
+    /// number >= 1 (truncated to an integer), sync a multiple of commit when both are given.
+    /// </summary>
     public static FlowWriterOptions Parse(string? json)
     {
-        if (string.IsNullOrWhiteSpace(json)) return new FlowWriterOptions();
+        if (string.IsNullOrEmpty(json)) return new FlowWriterOptions();
         JsonDocument doc;
         try { doc = JsonDocument.Parse(json); }
         catch (JsonException e) { throw new MxlFlowDefinitionException("(writer options)", "not valid JSON: " + e.Message); }
@@ -357,31 +399,41 @@ public sealed record FlowWriterOptions(uint MaxCommitBatchSizeHint = 0, uint Max
                 throw new MxlFlowDefinitionException("(writer options)", "must be a JSON object");
             uint commit = ReadHint(doc.RootElement, "maxCommitBatchSizeHint");
             uint sync = ReadHint(doc.RootElement, "maxSyncBatchSizeHint");
-            return new FlowWriterOptions(commit, sync);
+            FlowWriterOptions options = new(commit, sync);
+            options.CheckMultiple();
+            return options;
         }
     }
 
     private static uint ReadHint(JsonElement root, string name)
     {
         if (!root.TryGetProperty(name, out JsonElement e)) return 0;
-        if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt64(out long v) || v < 1 || v > uint.MaxValue)
-            throw new MxlFlowDefinitionException(name, $"{e.GetRawText()} must be an integer >= 1");
-        return (uint)v;
+        if (e.ValueKind != JsonValueKind.Number || !e.TryGetDouble(out double v) || !double.IsFinite(v) || v < 1 || v >= 4294967296.0)
+            throw new MxlFlowDefinitionException(name, $"{e.GetRawText()} must be a number >= 1 (and below 2^32)");
+        return (uint)Math.Truncate(v);
     }
 
-    /// <summary>Applies defaults (video = lines per grain, data = 4096, audio = rate/100) and checks sync % commit == 0.</summary>
+    private void CheckMultiple()
+    {
+        if (MaxCommitBatchSizeHint != 0 && MaxSyncBatchSizeHint != 0 && MaxSyncBatchSizeHint % MaxCommitBatchSizeHint != 0)
+            throw new MxlFlowDefinitionException("maxSyncBatchSizeHint",
+                $"{MaxSyncBatchSizeHint} is not a multiple of maxCommitBatchSizeHint {MaxCommitBatchSizeHint}");
+    }
+
+    /// <summary>
+    /// Applies MXL's defaults (video = lines per grain, data = 4096, audio = rate/100) to each hint independently;
+    /// sync must be a multiple of commit only when both hints are given.
+    /// </summary>
     internal (uint Commit, uint Sync) Resolve(FlowDefinition def)
     {
+        CheckMultiple();
         uint dflt = def.Format switch
         {
             MxlDataFormat.Audio => (uint)Math.Max(1, def.SampleRate.Numerator / def.SampleRate.Denominator / 100),
             _ => (uint)def.TotalSlices,
         };
         uint commit = MaxCommitBatchSizeHint == 0 ? dflt : MaxCommitBatchSizeHint;
-        uint sync = MaxSyncBatchSizeHint == 0 ? Math.Max(commit, dflt) : MaxSyncBatchSizeHint;
-        if (MaxSyncBatchSizeHint == 0 && sync % commit != 0) sync = commit;
-        if (sync % commit != 0)
-            throw new MxlFlowDefinitionException("maxSyncBatchSizeHint", $"{sync} is not a multiple of maxCommitBatchSizeHint {commit}");
+        uint sync = MaxSyncBatchSizeHint == 0 ? dflt : MaxSyncBatchSizeHint;
         return (commit, sync);
     }
 }

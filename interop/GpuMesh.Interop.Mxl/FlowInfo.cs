@@ -146,8 +146,9 @@ public sealed class FlowInfo
             *(uint*)(p + FlowLayout.GrainCountOffset) = grainCount;
         }
         *(ulong*)(p + FlowLayout.HeadIndexOffset) = 0;
-        *(ulong*)(p + FlowLayout.LastWriteTimeOffset) = MxlClock.NowTai();
-        *(ulong*)(p + FlowLayout.LastReadTimeOffset) = 0;
+        ulong now = MxlClock.NowTai(); // as MXL: a new flow counts as just written and just read
+        *(ulong*)(p + FlowLayout.LastWriteTimeOffset) = now;
+        *(ulong*)(p + FlowLayout.LastReadTimeOffset) = now;
         *(ulong*)(p + FlowLayout.InodeOffset) = inode;
         *(uint*)(p + FlowLayout.SyncCounterOffset) = 0;
     }

@@ -58,7 +58,8 @@ public static class FlowLayout
 
     /// <summary>Safety caps for values read from shared memory.</summary>
     public const uint MaxGrainCount = 1 << 20;
-    public const uint MaxBufferLength = 1 << 30;
+    /// <summary>Samples per channel ring: 2^27 keeps every sample count times the word size (8) inside an int span length.</summary>
+    public const uint MaxBufferLength = 1 << 27;
 
     public static string GrainFileName(int slot) => $"data.{slot}";
 

@@ -67,7 +67,7 @@ public sealed unsafe class FlowReader : IDisposable
         GrainRate = info.GrainRate;
         TotalSlices = (ushort)def.TotalSlices;
         GrainPayloadSize = def.GrainPayloadSize;
-        long cap = long.MaxValue;
+        long cap = int.MaxValue; // a grain view's Size is an int: larger grainSize values are corrupt
         foreach (MappedFile g in grains) cap = Math.Min(cap, g.Length - FlowLayout.GrainHeaderSize);
         _payloadCapacity = cap;
         _sliceBytes = info.SliceSizes[0] + (ulong)info.SliceSizes[1] + info.SliceSizes[2] + info.SliceSizes[3];
@@ -153,7 +153,7 @@ public sealed unsafe class FlowReader : IDisposable
         uint size = *(uint*)(h + FlowLayout.GrainSizeFieldOffset);
         if (size != FlowLayout.GrainInfoSize)
             throw new MxlFlowCorruptException(id, f + ".size", $"{size}, expected {FlowLayout.GrainInfoSize}");
-        long capacity = g.Length - FlowLayout.GrainHeaderSize;
+        long capacity = Math.Min(g.Length - FlowLayout.GrainHeaderSize, int.MaxValue);
         uint grainSize = *(uint*)(h + FlowLayout.GrainPayloadSizeOffset);
         if (grainSize > capacity)
             throw new MxlFlowCorruptException(id, f + ".grainSize", $"{grainSize} bytes exceed the file's payload capacity of {capacity} bytes");
@@ -172,7 +172,8 @@ public sealed unsafe class FlowReader : IDisposable
 
     /// <summary>
     /// Non-blocking read of grain <paramref name="index"/>. Ok, TooEarly (not yet, or fewer than
-    /// <paramref name="minValidSlices"/> slices; 0 = all), TooLate (left the ring), FlowInvalid (flow deleted or recreated).
+    /// <paramref name="minValidSlices"/> slices; 0 or ushort.MaxValue = all), TooLate (left the ring, or skipped by the
+    /// writer), FlowInvalid (flow deleted or recreated). Note: MXL's C API reads 0 as "any slice"; here 0 means all.
     /// </summary>
     public MxlStatus TryGetGrain(ulong index, out GrainView grain, ushort minValidSlices = 0)
     {
@@ -232,7 +233,9 @@ public sealed unsafe class FlowReader : IDisposable
         byte* h = _grains[slot].Pointer;
         // Index before and after the other fields: a slot being rewritten for a newer grain is reported TooLate.
         ulong slotIndex = Volatile.Read(ref *(ulong*)(h + FlowLayout.GrainIndexOffset));
-        if (slotIndex != index) return slotIndex > index ? MxlStatus.TooLate : MxlStatus.TooEarly;
+        // index <= head but the slot holds an older grain: the writer moved past this index without ever opening it
+        // (an MXL writer that does not mark skipped grains); it will not come, so do not wait for it.
+        if (slotIndex != index) return MxlStatus.TooLate;
         ushort valid = Volatile.Read(ref *(ushort*)(h + FlowLayout.GrainValidSlicesOffset));
         uint flags = Volatile.Read(ref *(uint*)(h + FlowLayout.GrainFlagsOffset));
         uint size = Volatile.Read(ref *(uint*)(h + FlowLayout.GrainPayloadSizeOffset));
@@ -242,8 +245,7 @@ public sealed unsafe class FlowReader : IDisposable
             throw Corrupt(slot, "grainSize", $"grain {index}: {size} bytes exceed the file's payload capacity of {_payloadCapacity} bytes");
         if (total == 0 || _sliceBytes * total > (ulong)_payloadCapacity)
             throw Corrupt(slot, "totalSlices", $"grain {index}: {total} slices of {_sliceBytes} bytes exceed the payload capacity of {_payloadCapacity} bytes");
-        if (valid > total)
-            throw Corrupt(slot, "validSlices", $"grain {index}: {valid} valid slices exceed the {total} total slices");
+        if (valid > total) valid = total; // MXL does not check it: more valid slices than exist means all of them
         bool invalid = (flags & FlowLayout.GrainFlagInvalid) != 0;
         ushort needed = minValidSlices == 0 || minValidSlices > total ? total : minValidSlices;
         if (!invalid && valid < needed) return MxlStatus.TooEarly;

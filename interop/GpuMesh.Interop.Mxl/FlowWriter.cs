@@ -254,7 +254,8 @@ public sealed unsafe class FlowWriter : IDisposable
     /// Opens grain <paramref name="index"/> for writing in place (slot = index % grainCount). As MXL does, the slot
     /// header takes the new index at once (readers of the slot's previous grain get TooLate), and grains skipped since
     /// the last complete commit are marked INVALID so their readers do not wait or see stale pictures.
-    /// Opening the grain that is already open again returns it with its committed slices kept.
+    /// Opening the grain that is already open again returns it with its committed slices kept. As in MXL, an index at
+    /// or before the last completely committed grain is an invalid argument (the head never moves back).
     /// </summary>
     public GrainWriteAccess OpenGrain(ulong index)
     {
@@ -263,6 +264,9 @@ public sealed unsafe class FlowWriter : IDisposable
             throw new ArgumentOutOfRangeException(nameof(index), $"flow {FlowId}: grain index is the undefined index");
         if (_open && index != _openIndex)
             throw new InvalidOperationException($"flow {FlowId}: grain {_openIndex} is still open; commit or cancel it before opening grain {index}");
+        if (_lastCommittedIndex != MxlClock.UndefinedIndex && index <= _lastCommittedIndex)
+            throw new ArgumentOutOfRangeException(nameof(index),
+                $"flow {FlowId}: grain {index} is not after the last committed grain {_lastCommittedIndex} (MXL: invalid argument)");
         int slot = (int)(index % (ulong)GrainCount);
         byte* g = _grains[slot].Pointer;
         if (!_open)
@@ -271,7 +275,10 @@ public sealed unsafe class FlowWriter : IDisposable
                 InvalidateSkipped(index);
             Volatile.Write(ref *(ulong*)(g + FlowLayout.GrainIndexOffset), index);
             Volatile.Write(ref *(ushort*)(g + FlowLayout.GrainValidSlicesOffset), (ushort)0);
-            *(uint*)(g + FlowLayout.GrainFlagsOffset) &= ~FlowLayout.GrainFlagInvalid;
+            Volatile.Write(ref *(uint*)(g + FlowLayout.GrainFlagsOffset), *(uint*)(g + FlowLayout.GrainFlagsOffset) & ~FlowLayout.GrainFlagInvalid);
+            // Full fence: the retired header must be visible before any payload byte the caller writes next
+            // (stores after a release store may otherwise become visible first on weakly ordered CPUs).
+            Interlocked.MemoryBarrier();
             _open = true;
             _openIndex = index;
             _openSlot = slot;
@@ -402,26 +409,22 @@ public sealed unsafe class FlowWriter : IDisposable
 /// <summary>
 /// Watches the access files of this process's discrete writers with one inotify instance and one thread
 /// (inotify instances are limited per user), storing reader access times into each flow's lastReadTime.
-/// A reader's atime-only futimens is reported by inotify as IN_ACCESS.
+/// A reader's atime-only futimens is reported by inotify as IN_ACCESS (or IN_ATTRIB); as MXL does, the writer stores
+/// the TAI time at which it handles the event (not the file's atime, which has only jiffy resolution).
 /// </summary>
 internal sealed unsafe class AccessWatcher : IDisposable
 {
     private static readonly object Sync = new();
     private static readonly Dictionary<int, List<AccessWatcher>> ByWatch = [];
     private static int _inotifyFd = -1;
-    private static long _taiOffsetNs;
 
     private readonly int _watch;
-    private readonly int _accessFd;
     private readonly ulong* _lastReadTime;
-    private readonly string _path;
 
-    private AccessWatcher(int watch, int accessFd, ulong* lastReadTime, string path)
+    private AccessWatcher(int watch, ulong* lastReadTime)
     {
         _watch = watch;
-        _accessFd = accessFd;
         _lastReadTime = lastReadTime;
-        _path = path;
     }
 
     /// <summary>Starts watching; null when inotify is unavailable (lastReadTime then stays as is).</summary>
@@ -434,18 +437,11 @@ internal sealed unsafe class AccessWatcher : IDisposable
                 int fd = Native.InotifyInit1(Native.IN_CLOEXEC);
                 if (fd < 0) return null;
                 _inotifyFd = fd;
-                _taiOffsetNs = Native.ClockNs(Native.CLOCK_TAI) - Native.ClockNs(Native.CLOCK_REALTIME);
                 new Thread(Run) { IsBackground = true, Name = "mxl-access-watch" }.Start();
             }
-            int accessFd = Native.Open(accessPath, Native.O_RDONLY | Native.O_CLOEXEC, 0);
-            if (accessFd < 0) return null;
             int watch = Native.InotifyAddWatch(_inotifyFd, accessPath, Native.IN_ATTRIB | Native.IN_ACCESS);
-            if (watch < 0)
-            {
-                Native.Close(accessFd);
-                return null;
-            }
-            AccessWatcher w = new(watch, accessFd, lastReadTime, accessPath);
+            if (watch < 0) return null;
+            AccessWatcher w = new(watch, lastReadTime);
             if (!ByWatch.TryGetValue(watch, out List<AccessWatcher>? list)) ByWatch[watch] = list = [];
             list.Add(w);
             return w;
@@ -464,6 +460,7 @@ internal sealed unsafe class AccessWatcher : IDisposable
                 if (Native.LastErrno == Native.EINTR) continue;
                 return;
             }
+            ulong now = MxlClock.NowTai();
             lock (Sync)
             {
                 // struct inotify_event { int wd; uint32 mask, cookie, len; char name[len]; }
@@ -471,22 +468,9 @@ internal sealed unsafe class AccessWatcher : IDisposable
                 {
                     int wd = *(int*)(buffer + off);
                     if (!ByWatch.TryGetValue(wd, out List<AccessWatcher>? list)) continue;
-                    foreach (AccessWatcher w in list) w.Record();
+                    foreach (AccessWatcher w in list) Volatile.Write(ref *w._lastReadTime, now);
                 }
             }
-        }
-    }
-
-    private void Record()
-    {
-        try
-        {
-            Native.FileStat st = Native.FStat(_accessFd, _path);
-            Volatile.Write(ref *_lastReadTime, (ulong)(st.AtimeNs + _taiOffsetNs));
-        }
-        catch (IOException)
-        {
-            // The access file is gone with its flow; nothing to record.
         }
     }
 
@@ -499,7 +483,6 @@ internal sealed unsafe class AccessWatcher : IDisposable
                 ByWatch.Remove(_watch);
                 Native.InotifyRmWatch(_inotifyFd, _watch);
             }
-            Native.Close(_accessFd);
         }
     }
 }

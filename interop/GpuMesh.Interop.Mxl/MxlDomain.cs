@@ -53,12 +53,13 @@ public sealed class MxlDomain : IDisposable
                 throw new FormatException("not a JSON object");
             if (doc.RootElement.TryGetProperty(FlowLayout.HistoryOptionKey, out JsonElement h))
             {
-                if (h.ValueKind != JsonValueKind.Number || !h.TryGetUInt64(out ulong ns) || ns == 0)
-                    throw new FormatException($"'{FlowLayout.HistoryOptionKey}' must be a positive integer of nanoseconds");
-                HistoryDurationNs = ns;
+                // MXL reads the value as a double and truncates it (4e8 and 400000000.5 are fine).
+                if (h.ValueKind != JsonValueKind.Number || !h.TryGetDouble(out double ns) || !double.IsFinite(ns) || ns < 1 || ns >= 1.8e19)
+                    throw new FormatException($"'{FlowLayout.HistoryOptionKey}' must be a number of nanoseconds >= 1, got {h.GetRawText()}");
+                HistoryDurationNs = h.TryGetUInt64(out ulong exact) ? exact : (ulong)Math.Truncate(ns);
             }
         }
-        catch (Exception e) when (e is JsonException or FormatException or IOException)
+        catch (Exception e) when (e is JsonException or FormatException or IOException or UnauthorizedAccessException)
         {
             string warning = $"MXL domain '{Path}': ignoring invalid {FlowLayout.OptionsFileName}: {e.Message}";
             _warnings.Add(warning);
@@ -120,12 +121,9 @@ public sealed class MxlDomain : IDisposable
             string dir = FlowDirectory(id);
             string data = System.IO.Path.Combine(dir, FlowLayout.DataFileName);
             int fd = Native.Open(data, Native.O_RDONLY | Native.O_CLOEXEC, 0);
-            if (fd < 0)
-            {
-                // A flow directory without a data file is debris of a crashed creator.
-                if (Native.LastErrno == Native.ENOENT && FlowRemoval.TryDelete(dir)) removed++;
-                continue;
-            }
+            // As MXL: a flow directory without a (readable) data file is skipped, never deleted (it may belong to a
+            // creator that publishes its files differently; our own creators publish complete directories atomically).
+            if (fd < 0) continue;
             try
             {
                 if (Native.Flock(fd, Native.LOCK_EX | Native.LOCK_NB) == 0 && FlowRemoval.RemoveIfSame(dir, Native.FStat(fd, data).Inode))
@@ -198,7 +196,7 @@ public sealed class MxlDomain : IDisposable
         FlowDefinition def;
         try
         {
-            def = FlowDefinition.Parse(json);
+            def = FlowDefinition.ParseStored(json);
         }
         catch (MxlFlowDefinitionException e)
         {

@@ -137,9 +137,10 @@ public class CorruptionTests
             var e = Assert.Throws<MxlFlowCorruptException>(() => r.TryGetGrain(2, out _));
             Assert.Equal("grains/data.2.grainSize", e.Field);
             PokeU32(g2, 20, 256 * 8);
-            PokeU16(g2, 26, 9); // validSlices > totalSlices
-            e = Assert.Throws<MxlFlowCorruptException>(() => r.TryGetGrain(2, out _));
-            Assert.Equal("grains/data.2.validSlices", e.Field);
+            PokeU16(g2, 26, 9); // validSlices > totalSlices: MXL does not check it; read as complete
+            Assert.Equal(MxlStatus.Ok, r.TryGetGrain(2, out GrainView clamped));
+            Assert.Equal(8, clamped.ValidSlices);
+            Assert.True(clamped.IsComplete);
             PokeU16(g2, 26, 8);
             PokeU16(g2, 24, 60000); // totalSlices beyond the file
             e = Assert.Throws<MxlFlowCorruptException>(() => r.TryGetGrain(2, out _));
@@ -208,7 +209,9 @@ public class CorruptionTests
         string data = d.FlowFile(id, "data");
         PokeU32(data, 140, uint.MaxValue); // bufferLength: channelCount × bufferLength × wordSize would be huge
         Assert.Equal("data.bufferLength", Assert.Throws<MxlFlowCorruptException>(() => d.Domain.OpenContinuousFlowReader(id)).Field);
-        PokeU32(data, 140, 1 << 29); // in range, but far beyond the file
+        PokeU32(data, 140, 1 << 28); // above the cap that keeps sample spans inside int lengths
+        Assert.Equal("data.bufferLength", Assert.Throws<MxlFlowCorruptException>(() => d.Domain.OpenContinuousFlowReader(id)).Field);
+        PokeU32(data, 140, 1 << 26); // in range, but far beyond the file
         Assert.Equal("channels", Assert.Throws<MxlFlowCorruptException>(() => d.Domain.OpenContinuousFlowReader(id)).Field);
         PokeU32(data, 140, 19456);
         PokeU32(data, 136, 0x4000_0000);

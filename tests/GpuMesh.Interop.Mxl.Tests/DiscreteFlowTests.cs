@@ -142,11 +142,38 @@ public class DiscreteFlowTests
         using FlowWriter w = d.Domain.CreateFlowWriter(Defs.Video(id), null, out _);
         using FlowReader r = d.Domain.OpenFlowReader(id);
         WriteGrain(w, 100, 1);
-        WriteGrain(w, 95, 2);
-        Assert.Equal(95ul, r.HeadIndex);
-        Assert.Equal(MxlStatus.TooEarly, r.TryGetGrain(100, out _));
-        Assert.Equal(MxlStatus.Ok, r.TryGetGrain(95, out _));
-        Assert.Equal(MxlStatus.TooEarly, r.TryGetGrain(94, out _)); // never written: slot holds another index
+        // As MXL: a grain at or before the last committed one is an invalid argument, so the head never moves back.
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => w.OpenGrain(95));
+        Assert.Contains(id.ToString(), e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => w.OpenGrain(100));
+        Assert.False(w.HasOpenGrain);
+        Assert.Equal(100ul, r.HeadIndex);
+        Assert.Equal(MxlStatus.Ok, r.TryGetGrain(100, out GrainView g));
+        Assert.Equal(1, g.Payload[0]);
+        WriteGrain(w, 101, 2);
+        Assert.Equal(101ul, r.HeadIndex);
+    }
+
+    [Fact]
+    public void GrainInsideTheWindowThatWasNeverOpenedIsTooLateNotTooEarly()
+    {
+        using TempDomain d = new();
+        Guid id = Guid.NewGuid();
+        using FlowWriter w = d.Domain.CreateFlowWriter(Defs.Video(id), null, out _);
+        using FlowReader r = d.Domain.OpenFlowReader(id);
+        WriteGrain(w, 100, 1); // the first grain: slots of 91..99 still hold index 0
+        Assert.Equal(MxlStatus.TooLate, r.TryGetGrain(94, out _));
+        // An MXL 1.2 writer that jumps ahead without marking the skipped grains leaves their slots with older indices.
+        WriteGrain(w, 101, 2);
+        SlotMapping slot = w.GetSlotMapping((int)(103 % (ulong)w.GrainCount));
+        WriteGrain(w, 104, 4); // marks 102 and 103 INVALID ...
+        unsafe { *(ulong*)(slot.BaseAddress + FlowLayout.GrainIndexOffset) = 93; } // ... undo it for 103, as MXL 1.2 would
+        Stopwatch sw = Stopwatch.StartNew();
+        Assert.Equal(MxlStatus.TooLate, r.GetGrain(103, TimeSpan.FromSeconds(5), out _)); // no wait for a grain that cannot come
+        Assert.True(sw.ElapsedMilliseconds < 2000, $"waited {sw.ElapsedMilliseconds} ms");
+        Assert.Equal(MxlStatus.Ok, r.TryGetGrain(102, out GrainView skipped));
+        Assert.True(skipped.IsInvalid);
+        Assert.Equal(MxlStatus.TooEarly, r.TryGetGrain(105, out _));
     }
 
     [Fact]
@@ -274,16 +301,32 @@ public class DiscreteFlowTests
         Guid id = Guid.NewGuid();
         using FlowWriter w = d.Domain.CreateFlowWriter(Defs.Video(id), null, out _);
         using FlowReader r = d.Domain.OpenFlowReader(id);
-        Assert.Equal(0ul, w.Info.LastReadTime);
+        ulong created = w.Info.LastReadTime;
+        Assert.NotEqual(0ul, created); // set at creation, as MXL does
         WriteGrain(w, 1, 1);
         ulong before = MxlClock.NowTai();
         Assert.Equal(MxlStatus.Ok, r.TryGetGrain(1, out _));
         Stopwatch sw = Stopwatch.StartNew();
-        while (w.Info.LastReadTime == 0 && sw.ElapsedMilliseconds < 3000) Thread.Sleep(5);
+        while (w.Info.LastReadTime == created && sw.ElapsedMilliseconds < 3000) Thread.Sleep(5);
         ulong last = w.Info.LastReadTime;
-        Assert.NotEqual(0ul, last);
-        // atime has the kernel's timestamp granularity (jiffies on some file systems).
-        Assert.InRange(last, before - 20_000_000, MxlClock.NowTai() + 20_000_000);
+        // The writer stores the TAI time at which it handles the access event.
+        Assert.InRange(last, before, MxlClock.NowTai());
+    }
+
+    [Fact]
+    public void LastReadTimeIsTheEventTimeNotTheAccessFilesAtime()
+    {
+        using TempDomain d = new();
+        Guid id = Guid.NewGuid();
+        using FlowWriter w = d.Domain.CreateFlowWriter(Defs.Video(id), null, out _);
+        ulong created = w.Info.LastReadTime;
+        Thread.Sleep(2);
+        ulong before = MxlClock.NowTai();
+        // Any access event counts as a read, whatever atime the file ends up with (MXL stores "now").
+        File.SetLastAccessTimeUtc(d.FlowFile(id, "access"), new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        Stopwatch sw = Stopwatch.StartNew();
+        while (w.Info.LastReadTime == created && sw.ElapsedMilliseconds < 3000) Thread.Sleep(5);
+        Assert.InRange(w.Info.LastReadTime, before, MxlClock.NowTai());
     }
 
     [Fact]
@@ -348,16 +391,17 @@ public class DiscreteFlowTests
             while (w.Info.LastReadTime <= after && sw.ElapsedMilliseconds < 3000) Thread.Sleep(2);
             return w.Info.LastReadTime;
         }
+        ulong createdA = wa1.Info.LastReadTime, createdB = wb.Info.LastReadTime;
         Assert.Equal(MxlStatus.Ok, ra.TryGetGrain(1, out _));
-        ulong t1 = WaitForRead(wa1, 0);
-        Assert.NotEqual(0ul, t1);
-        Assert.Equal(0ul, wb.Info.LastReadTime); // flow b not read yet
+        ulong t1 = WaitForRead(wa1, createdA);
+        Assert.True(t1 > createdA);
+        Assert.Equal(createdB, wb.Info.LastReadTime); // flow b not read yet
         wa2.Dispose(); // removes one of the two watchers of flow a
         Thread.Sleep(15); // atime has coarse (jiffy) resolution
         Assert.Equal(MxlStatus.Ok, ra.TryGetGrain(1, out _));
         Assert.True(WaitForRead(wa1, t1) > t1);
         Assert.Equal(MxlStatus.Ok, rb.TryGetGrain(1, out _));
-        Assert.NotEqual(0ul, WaitForRead(wb, 0));
+        Assert.True(WaitForRead(wb, createdB) > createdB);
     }
 
     [Fact]

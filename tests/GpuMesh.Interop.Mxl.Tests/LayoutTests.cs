@@ -50,7 +50,7 @@ public class LayoutTests
         Assert.All(b[156..200], x => Assert.Equal(0, x));
         Assert.Equal(0ul, U64(b, 200));
         Assert.InRange(U64(b, 208), before, MxlClock.NowTai());
-        Assert.Equal(0ul, U64(b, 216));
+        Assert.Equal(U64(b, 208), U64(b, 216)); // as MXL: lastReadTime = lastWriteTime = creation time
         Assert.All(b[224..2048], x => Assert.Equal(0, x));
         Assert.Equal(InodeOf(dataPath), U64(b, 2048));
         Assert.Equal(0u, U32(b, 2056));
