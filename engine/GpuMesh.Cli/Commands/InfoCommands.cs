@@ -55,7 +55,7 @@ internal static class InfoCommands
 
     internal sealed record FlowRow(Guid Id, FlowInfo? Info, bool Active, ulong NowTai, string? Error)
     {
-        public double? HeadAgeMs => Info is { GrainRate.IsValid: true } i && !i.IsContinuous
+        public double? HeadAgeMs => Info is { GrainRate.IsValid: true } i
             ? ((long)NowTai - (long)MxlClock.IndexToTimestamp(i.GrainRate, i.HeadIndex)) / 1e6 : null;
     }
 
