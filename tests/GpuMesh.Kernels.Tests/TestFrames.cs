@@ -126,6 +126,53 @@ public static unsafe class TestFrames
         }
     }
 
+    /// <summary>Same size and every byte within <paramref name="tolerance"/> code values (8-bit formats); returns the largest difference.</summary>
+    public static int AssertClose(FrameBuffer expected, FrameBuffer actual, int tolerance, string what)
+    {
+        var e = expected.Bytes; var a = actual.Bytes;
+        Assert.Equal(e.Length, a.Length);
+        int max = 0;
+        for (int i = 0; i < e.Length; i++)
+        {
+            int d = Math.Abs(e[i] - a[i]);
+            if (d > max) max = d;
+            if (d > tolerance)
+            {
+                long row = i / expected.Layout.Pitch, col = i % expected.Layout.Pitch;
+                Assert.Fail($"{what}: {expected.Layout} differs by {d} (> {tolerance}) at byte {i} (row {row}, byte {col} of the line): expected {e[i]}, got {a[i]}");
+            }
+        }
+        return max;
+    }
+
+    /// <summary>
+    /// 10-bit Y'CbCr frames (v210, v210a: three 10-bit fields per 32-bit word; yuv422p10: 16-bit samples): every code
+    /// value within <paramref name="tolerance"/>; returns the largest difference.
+    /// </summary>
+    public static int AssertClose10(FrameBuffer expected, FrameBuffer actual, int tolerance, string what)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        int max = 0;
+        bool planar = expected.Layout.Format == PixelFormat.Yuv422p10;
+        long step = planar ? 2 : 4;
+        for (long o = 0; o + step <= expected.Length; o += step)
+        {
+            uint e = planar ? expected.U16(o) : *(uint*)(expected.Pointer + o);
+            uint a = planar ? actual.U16(o) : *(uint*)(actual.Pointer + o);
+            int fields = planar ? 1 : 3;
+            if (!planar && (e >> 30) != (a >> 30)) Assert.Fail($"{what}: {expected.Layout} word at byte {o}: padding bits differ");
+            for (int f = 0; f < fields; f++)
+            {
+                int ev = planar ? (int)e : (int)((e >> (10 * f)) & 0x3FF), av = planar ? (int)a : (int)((a >> (10 * f)) & 0x3FF);
+                int d = Math.Abs(ev - av);
+                if (d > max) max = d;
+                if (d > tolerance)
+                    Assert.Fail($"{what}: {expected.Layout} differs by {d} (> {tolerance}) at byte {o}, field {f} (row {o / expected.Layout.Pitch}): expected {ev}, got {av}");
+            }
+        }
+        return max;
+    }
+
     static int FirstDiff(ReadOnlySpan<byte> a, ReadOnlySpan<byte> b)
     {
         for (int i = 0; i < a.Length; i++) if (a[i] != b[i]) return i;

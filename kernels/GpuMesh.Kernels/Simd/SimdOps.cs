@@ -142,6 +142,7 @@ internal sealed unsafe partial class SimdKernels : IDisposable
 
     public void Scale(in HostFrame src, in HostFrame dst, ScaleFilter filter, RectI roi)
     {
+        if (TryScaleRgba8(src, dst, filter, roi)) return;
         _scale.Src = src; _scale.Dst = dst;
         _scale.X = Axis(filter, roi.X, roi.Width, dst.Width, true);
         _scale.Y = Axis(filter, roi.Y, roi.Height, dst.Height, false);
@@ -321,6 +322,7 @@ internal sealed unsafe partial class SimdKernels : IDisposable
     public void Composite<TBlend>(in HostFrame background, ReadOnlySpan<CompositeLayer> layers, in HostFrame dst, AlphaMode alpha, TBlend blend)
         where TBlend : struct, IBlendFunction
     {
+        if (TryCompositeRgba8<TBlend>(background, layers, dst, alpha)) return;
         if (_prepared.Length < layers.Length) _prepared = new PreparedLayer[layers.Length * 2];
         for (int i = 0; i < layers.Length; i++)
         {

@@ -322,6 +322,7 @@ internal static unsafe class SimdYuv
                 EncodeRowFrom((byte*)t, PixelFormat.RgbaFloat, w, pairs, dst, y, c, s);
             }
         }
+        else if (inFormat == PixelFormat.Rgba8 && Vector) SimdEncodeRgba8.EncodeRow(inRow, w, pairs, dst, y, c, s);
         else EncodeRowFrom(inRow, inFormat, w, pairs, dst, y, c, s);
     }
 
@@ -400,7 +401,7 @@ internal static unsafe class SimdYuv
         }
     }
 
-    static void PackRow(in HostFrame f, int y, int w, int pairs, int* ye, int* yo, int* cb, int* cr, int* key)
+    internal static void PackRow(in HostFrame f, int y, int w, int pairs, int* ye, int* yo, int* cb, int* cr, int* key)
     {
         byte* row = (byte*)f.Address + (long)y * f.Layout.Pitch;
         if (f.Format == PixelFormat.Yuv422p10)
