@@ -292,6 +292,8 @@ public sealed class GrainScheduler
 
     private void Realign(ref ulong n, ulong target)
     {
+        // Indices past the stop index are not this run's to drop.
+        if (_options.StopIndex is { } stop && target > stop) target = stop;
         ulong dropped = target - n;
         Interlocked.Increment(ref Metrics._realigned);
         Interlocked.Add(ref Metrics._droppedIndices, (long)dropped);

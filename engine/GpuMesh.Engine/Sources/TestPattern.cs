@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace GpuMesh.Engine.Sources;
@@ -92,19 +93,81 @@ public static class TestPattern
         if (payload.Length < need)
             throw new ArgumentException($"test pattern {width}x{height} {(withKey ? "v210a" : "v210")} needs {need} bytes, the grain payload has {payload.Length}");
 
-        Span<byte> lines = new byte[line * 4];
-        for (int b = 0; b < 4; b++) PackLine(variant, index, width, (Band)b, lines.Slice(b * line, line));
-        for (int row = 0; row < height; row++)
-            lines.Slice((int)BandOf(row, height) * line, line).CopyTo(payload.Slice(row * line, line));
+        // Line buffers come from the pool: a source writing 50 grains a second allocates nothing.
+        byte[] scratch = ArrayPool<byte>.Shared.Rent(line * 4 + keyLine * 2);
+        try
+        {
+            Span<byte> lines = scratch.AsSpan(0, line * 4);
+            if (width % 6 == 0) PackLinesFromCache(variant, index, width, lines, line);
+            else
+                for (int b = 0; b < 4; b++) PackLine(variant, index, width, (Band)b, lines.Slice(b * line, line));
+            for (int row = 0; row < height; row++)
+                lines.Slice((int)BandOf(row, height) * line, line).CopyTo(payload.Slice(row * line, line));
 
-        if (!withKey) return;
-        Span<byte> keyFull = new byte[keyLine];
-        Span<byte> keyHalf = new byte[keyLine];
-        PackKeyLine(1023, width, keyFull);
-        PackKeyLine(512, width, keyHalf);
-        Span<byte> keyPlane = payload.Slice(line * height);
-        for (int row = 0; row < height; row++)
-            (KeyOf(row, height) == 1023 ? keyFull : keyHalf).CopyTo(keyPlane.Slice(row * keyLine, keyLine));
+            if (!withKey) return;
+            Span<byte> keyFull = scratch.AsSpan(line * 4, keyLine);
+            Span<byte> keyHalf = scratch.AsSpan(line * 4 + keyLine, keyLine);
+            PackKeyLine(1023, width, keyFull);
+            PackKeyLine(512, width, keyHalf);
+            Span<byte> keyPlane = payload.Slice(line * height);
+            for (int row = 0; row < height; row++)
+                (KeyOf(row, height) == 1023 ? keyFull : keyHalf).CopyTo(keyPlane.Slice(row * keyLine, keyLine));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(scratch);
+        }
+    }
+
+    /// <summary>The bar, box and ramp lines of grain 0 of one variant and width, packed once per source thread.</summary>
+    private sealed class LineCache(char variant, int width, byte[] bars, byte[] box, byte[] ramp)
+    {
+        public char Variant { get; } = variant;
+        public int Width { get; } = width;
+        public byte[] Bars { get; } = bars;
+        public byte[] Box { get; } = box;
+        public byte[] Ramp { get; } = ramp;
+    }
+
+    // One entry per variant (index variant - 'A'): a thread may write both.
+    [ThreadStatic] private static LineCache?[]? t_lines;
+
+    /// <summary>
+    /// Width a multiple of 6 (whole v210 groups): the bars and the box of grain N are grain 0's lines rotated by whole
+    /// groups (they move 12 and 24 pixels a grain), the ramp never changes; only the index strip is packed per grain.
+    /// </summary>
+    private static void PackLinesFromCache(char variant, ulong index, int width, Span<byte> lines, int line)
+    {
+        var caches = t_lines ??= new LineCache?[2];
+        var cache = caches[variant - 'A'];
+        if (cache is null || cache.Variant != variant || cache.Width != width)
+        {
+            byte[] Pack(Band band)
+            {
+                var l = new byte[line];
+                PackLine(variant, 0, width, band, l);
+                return l;
+            }
+            caches[variant - 'A'] = cache = new LineCache(variant, width, Pack(Band.Bars), Pack(Band.Box), Pack(Band.Ramp));
+        }
+        int groups = width / 6;
+        long step = variant == 'B' ? -12 : 12;
+        long barShift = ((long)(index % (ulong)width) * step) % width;   // pixel x shows grain 0's pixel x + shift
+        long boxStart = (long)(index * 24 % (ulong)width);               // pixel x shows grain 0's pixel x - start
+        Rotate(cache.Bars, lines.Slice((int)Band.Bars * line, line), (int)(barShift / 6), groups);
+        Rotate(cache.Box, lines.Slice((int)Band.Box * line, line), (int)(-boxStart / 6), groups);
+        PackLine(variant, index, width, Band.Strip, lines.Slice((int)Band.Strip * line, line));
+        cache.Ramp.CopyTo(lines.Slice((int)Band.Ramp * line, line));
+    }
+
+    /// <summary>dst group g = src group (g + shift) mod groups; the padding after the last group is zero.</summary>
+    private static void Rotate(ReadOnlySpan<byte> src, Span<byte> dst, int shift, int groups)
+    {
+        int k = (shift % groups + groups) % groups;
+        int used = groups * 16;
+        src.Slice(k * 16, used - k * 16).CopyTo(dst);
+        src[..(k * 16)].CopyTo(dst[(used - k * 16)..]);
+        dst[used..].Clear();
     }
 
     private static void PackLine(char variant, ulong index, int width, Band band, Span<byte> dst)
