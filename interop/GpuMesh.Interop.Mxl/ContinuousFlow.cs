@@ -8,50 +8,27 @@ namespace GpuMesh.Interop.Mxl;
 /// </summary>
 public readonly unsafe struct SampleWriteAccess
 {
-    private readonly byte* _channels;
-    private readonly long _channelStride;
-    private readonly int _firstOffset;
+    private readonly SampleWindow _window;
 
     internal SampleWriteAccess(byte* channels, long channelStride, ulong index, int count, int channelCount, int wordSize, int firstOffset, int firstLength)
-    {
-        _channels = channels;
-        _channelStride = channelStride;
-        Index = index;
-        Count = count;
-        ChannelCount = channelCount;
-        WordSize = wordSize;
-        _firstOffset = firstOffset;
-        FirstFragmentLength = firstLength;
-    }
+        => _window = new SampleWindow(channels, channelStride, index, count, channelCount, wordSize, firstOffset, firstLength);
 
-    public ulong Index { get; }
-    public int Count { get; }
-    public int ChannelCount { get; }
-    public int WordSize { get; }
+    public ulong Index => _window.Index;
+    public int Count => _window.Count;
+    public int ChannelCount => _window.ChannelCount;
+    public int WordSize => _window.WordSize;
 
     /// <summary>Samples in the first fragment; the rest (Count − this) are at the start of the ring.</summary>
-    public int FirstFragmentLength { get; }
+    public int FirstFragmentLength => _window.FirstFragmentLength;
     public int SecondFragmentLength => Count - FirstFragmentLength;
 
     /// <summary>Raw bytes of fragment 0 or 1 of a channel.</summary>
-    public Span<byte> GetFragment(int channel, int fragment)
-    {
-        if ((uint)channel >= (uint)ChannelCount)
-            throw new ArgumentOutOfRangeException(nameof(channel), $"channel {channel} is outside 0..{ChannelCount - 1}");
-        byte* ring = _channels + channel * _channelStride;
-        return fragment switch
-        {
-            0 => new Span<byte>(ring + (long)_firstOffset * WordSize, FirstFragmentLength * WordSize),
-            1 => new Span<byte>(ring, SecondFragmentLength * WordSize),
-            _ => throw new ArgumentOutOfRangeException(nameof(fragment), "fragment must be 0 or 1"),
-        };
-    }
+    public Span<byte> GetFragment(int channel, int fragment) => _window.Fragment(channel, fragment);
 
     /// <summary>Fragment as float (bit_depth 32) or double (bit_depth 64) samples.</summary>
     public Span<T> GetFragment<T>(int channel, int fragment) where T : unmanaged
     {
-        if (sizeof(T) != WordSize)
-            throw new ArgumentException($"{typeof(T).Name} is {sizeof(T)} bytes but the flow's samples are {WordSize} bytes");
+        _window.CheckWordSize<T>();
         return MemoryMarshal.Cast<byte, T>(GetFragment(channel, fragment));
     }
 
@@ -69,11 +46,45 @@ public readonly unsafe struct SampleWriteAccess
 /// <summary>A read-only window of samples (see <see cref="SampleWriteAccess"/>); valid while it stays within the readable half of the ring.</summary>
 public readonly unsafe struct SampleView
 {
+    private readonly SampleWindow _window;
+
+    internal SampleView(byte* channels, long channelStride, ulong index, int count, int channelCount, int wordSize, int firstOffset, int firstLength)
+        => _window = new SampleWindow(channels, channelStride, index, count, channelCount, wordSize, firstOffset, firstLength);
+
+    public ulong Index => _window.Index;
+    public int Count => _window.Count;
+    public int ChannelCount => _window.ChannelCount;
+    public int WordSize => _window.WordSize;
+    public int FirstFragmentLength => _window.FirstFragmentLength;
+    public int SecondFragmentLength => Count - FirstFragmentLength;
+
+    public ReadOnlySpan<byte> GetFragment(int channel, int fragment)
+        => _window.IsEmpty ? default : _window.Fragment(channel, fragment);
+
+    public ReadOnlySpan<T> GetFragment<T>(int channel, int fragment) where T : unmanaged
+    {
+        _window.CheckWordSize<T>();
+        return MemoryMarshal.Cast<byte, T>(GetFragment(channel, fragment));
+    }
+
+    /// <summary>Copies a channel's window (Count samples) into <paramref name="destination"/>.</summary>
+    public void CopyTo<T>(int channel, Span<T> destination) where T : unmanaged
+    {
+        ReadOnlySpan<T> a = GetFragment<T>(channel, 0);
+        ReadOnlySpan<T> b = GetFragment<T>(channel, 1);
+        a.CopyTo(destination);
+        b.CopyTo(destination[a.Length..]);
+    }
+}
+
+/// <summary>The channel-ring window behind <see cref="SampleWriteAccess"/> and <see cref="SampleView"/>.</summary>
+internal readonly unsafe struct SampleWindow
+{
     private readonly byte* _channels;
     private readonly long _channelStride;
     private readonly int _firstOffset;
 
-    internal SampleView(byte* channels, long channelStride, ulong index, int count, int channelCount, int wordSize, int firstOffset, int firstLength)
+    public SampleWindow(byte* channels, long channelStride, ulong index, int count, int channelCount, int wordSize, int firstOffset, int firstLength)
     {
         _channels = channels;
         _channelStride = channelStride;
@@ -90,36 +101,28 @@ public readonly unsafe struct SampleView
     public int ChannelCount { get; }
     public int WordSize { get; }
     public int FirstFragmentLength { get; }
-    public int SecondFragmentLength => Count - FirstFragmentLength;
 
-    public ReadOnlySpan<byte> GetFragment(int channel, int fragment)
+    /// <summary>True for a default window (no mapping).</summary>
+    public bool IsEmpty => _channels == null;
+
+    /// <summary>Bytes of fragment 0 (from the window start to the ring end) or 1 (the wrapped rest) of a channel.</summary>
+    public Span<byte> Fragment(int channel, int fragment)
     {
-        if (_channels == null) return default;
         if ((uint)channel >= (uint)ChannelCount)
             throw new ArgumentOutOfRangeException(nameof(channel), $"channel {channel} is outside 0..{ChannelCount - 1}");
         byte* ring = _channels + channel * _channelStride;
         return fragment switch
         {
-            0 => new ReadOnlySpan<byte>(ring + (long)_firstOffset * WordSize, FirstFragmentLength * WordSize),
-            1 => new ReadOnlySpan<byte>(ring, SecondFragmentLength * WordSize),
+            0 => new Span<byte>(ring + (long)_firstOffset * WordSize, FirstFragmentLength * WordSize),
+            1 => new Span<byte>(ring, (Count - FirstFragmentLength) * WordSize),
             _ => throw new ArgumentOutOfRangeException(nameof(fragment), "fragment must be 0 or 1"),
         };
     }
 
-    public ReadOnlySpan<T> GetFragment<T>(int channel, int fragment) where T : unmanaged
+    public void CheckWordSize<T>() where T : unmanaged
     {
         if (sizeof(T) != WordSize)
             throw new ArgumentException($"{typeof(T).Name} is {sizeof(T)} bytes but the flow's samples are {WordSize} bytes");
-        return MemoryMarshal.Cast<byte, T>(GetFragment(channel, fragment));
-    }
-
-    /// <summary>Copies a channel's window (Count samples) into <paramref name="destination"/>.</summary>
-    public void CopyTo<T>(int channel, Span<T> destination) where T : unmanaged
-    {
-        ReadOnlySpan<T> a = GetFragment<T>(channel, 0);
-        ReadOnlySpan<T> b = GetFragment<T>(channel, 1);
-        a.CopyTo(destination);
-        b.CopyTo(destination[a.Length..]);
     }
 }
 
@@ -234,52 +237,18 @@ public sealed unsafe class ContinuousFlowWriter : IDisposable
         ulong bufferLength = FlowLayout.BufferLength(domain.HistoryDurationNs, def.SampleRate, def.WordSize);
         if (bufferLength < 2 || bufferLength > FlowLayout.MaxBufferLength)
             throw new MxlException(MxlStatus.InvalidArg, $"flow {def.Id}: history {domain.HistoryDurationNs} ns at {def.SampleRate} Hz gives a buffer of {bufferLength} samples", def.Id);
-        string final = domain.FlowDirectory(def.Id);
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            if (Directory.Exists(final))
-            {
-                ContinuousFlowWriter? existing = TryOpenExisting(def, final);
-                if (existing is not null)
-                {
-                    created = false;
-                    return existing;
-                }
-                Thread.Sleep(1);
-                continue;
-            }
-            string tmp = FlowRemoval.MakeTempDirectory(domain);
-            ContinuousFlowWriter? writer = null;
-            try
-            {
-                writer = BuildNew(def, commit, sync, (uint)bufferLength, tmp);
-                if (FlowRemoval.Publish(tmp, final, def.Id))
-                {
-                    writer.FlowDirectory = final;
-                    created = true;
-                    return writer;
-                }
-            }
-            catch
-            {
-                writer?.CloseFiles();
-                FlowRemoval.TryDelete(tmp);
-                throw;
-            }
-            writer.CloseFiles();
-            FlowRemoval.TryDelete(tmp);
-        }
-        throw new MxlException(MxlStatus.Conflict, $"flow {def.Id}: could neither create nor open the flow (it keeps being removed)", def.Id);
+        return FlowFiles.CreateOrOpen(domain, def.Id,
+            dir => TryOpenExisting(def, dir),
+            tmp => BuildNew(def, commit, sync, (uint)bufferLength, tmp),
+            (writer, final) => writer.FlowDirectory = final,
+            writer => writer.CloseFiles(), out created);
     }
 
     private static ContinuousFlowWriter BuildNew(FlowDefinition def, uint commit, uint sync, uint bufferLength, string dir)
     {
-        File.WriteAllText(Path.Combine(dir, FlowLayout.FlowDefFileName), def.Json);
-        MappedFile data = MappedFile.Create(Path.Combine(dir, FlowLayout.DataFileName), FlowLayout.DataFileSize, def.Id, "data");
+        MappedFile data = FlowFiles.CreateData(def, dir, commit, sync, 0, bufferLength);
         try
         {
-            data.TryLock(Native.LOCK_SH);
-            FlowInfo.WriteNew(data.Pointer, def, commit, sync, 0, bufferLength, data.Inode);
             MappedFile channels = MappedFile.Create(Path.Combine(dir, FlowLayout.ChannelsFileName),
                 ContinuousLayout.ChannelsFileLength(def, bufferLength), def.Id, "channels");
             channels.TryLock(Native.LOCK_SH);
@@ -293,57 +262,23 @@ public sealed unsafe class ContinuousFlowWriter : IDisposable
     }
 
     private static ContinuousFlowWriter? TryOpenExisting(FlowDefinition def, string dir)
-    {
-        string json;
-        try
+        => FlowFiles.TryOpenExisting(def, dir, stored =>
         {
-            json = File.ReadAllText(Path.Combine(dir, FlowLayout.FlowDefFileName));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            if (!stored.IsContinuous)
+                throw new MxlException(MxlStatus.InvalidArg, $"flow {def.Id} exists as a discrete ({stored.MediaType}) flow; cannot open it as a continuous flow", def.Id);
+            if (stored.SampleRate != def.SampleRate || stored.ChannelCount != def.ChannelCount || stored.BitDepth != def.BitDepth)
+                throw new MxlException(MxlStatus.Conflict,
+                    $"flow {def.Id} exists with a different definition ({stored.ChannelCount} ch, {stored.SampleRate} Hz, {stored.BitDepth} bit)", def.Id);
+        }, (stored, data, info, files) =>
         {
-            return null;
-        }
-        FlowDefinition stored = MxlDomain.ParseStoredDefinition(def.Id, json);
-        if (!stored.IsContinuous)
-            throw new MxlException(MxlStatus.InvalidArg, $"flow {def.Id} exists as a discrete ({stored.MediaType}) flow; cannot open it as a continuous flow", def.Id);
-        if (stored.SampleRate != def.SampleRate || stored.ChannelCount != def.ChannelCount || stored.BitDepth != def.BitDepth)
-            throw new MxlException(MxlStatus.Conflict,
-                $"flow {def.Id} exists with a different definition ({stored.ChannelCount} ch, {stored.SampleRate} Hz, {stored.BitDepth} bit)", def.Id);
-        MappedFile data;
-        try
-        {
-            data = MappedFile.Open(Path.Combine(dir, FlowLayout.DataFileName), true, FlowLayout.DataFileSize, def.Id, "data");
-        }
-        catch (MxlException e) when (e.Status == MxlStatus.FlowNotFound)
-        {
-            return null;
-        }
-        try
-        {
-            if (!data.TryLock(Native.LOCK_SH) || Native.TryStat(data.Path)?.Inode != data.Inode)
-            {
-                data.Dispose();
-                return null;
-            }
-            FlowInfo info = FlowInfo.Read(data.Pointer, data.Length, def.Id, stored);
             MappedFile channels = MappedFile.Open(Path.Combine(dir, FlowLayout.ChannelsFileName), true,
                 ContinuousLayout.ChannelsFileLength(stored, info.BufferLength), def.Id, "channels");
+            files.Add(channels);
             channels.TryLock(Native.LOCK_SH);
             uint commit = Math.Max(1, info.MaxCommitBatchSizeHint);
             uint sync = Math.Max(1, info.MaxSyncBatchSizeHint); // as MXL: each hint on its own, at least 1
             return new ContinuousFlowWriter(stored, data, channels, info.BufferLength, commit, sync, dir);
-        }
-        catch (MxlException e) when (e.Status == MxlStatus.FlowNotFound)
-        {
-            data.Dispose();
-            return null;
-        }
-        catch
-        {
-            data.Dispose();
-            throw;
-        }
-    }
+        });
 
     /// <summary>Opens "count samples ending at index" for writing (at most bufferLength / 2).</summary>
     public SampleWriteAccess OpenSamples(ulong index, int count)
@@ -479,8 +414,7 @@ public sealed unsafe class ContinuousFlowWriter : IDisposable
     {
         if (_disposed) return;
         _disposed = true;
-        if (_data.TryLock(Native.LOCK_EX))
-            FlowRemoval.RemoveIfSame(FlowDirectory, _data.Inode);
+        FlowFiles.ReleaseWriter(_data, FlowDirectory);
         CloseFiles();
     }
 }
@@ -516,35 +450,15 @@ public sealed unsafe class ContinuousFlowReader : IDisposable
     /// <summary>Most samples per read (bufferLength / 2).</summary>
     public int MaxReadLength => (int)(BufferLength / 2);
 
-    public ulong HeadIndex
-    {
-        get
-        {
-            _guard.Enter();
-            try { return Volatile.Read(ref *(ulong*)(_data.Pointer + FlowLayout.HeadIndexOffset)); }
-            finally { _guard.Exit(); }
-        }
-    }
+    public ulong HeadIndex => FlowReader.ReadHead(_guard, _data);
 
     internal uint* SyncCounter => (uint*)(_data.Pointer + FlowLayout.SyncCounterOffset);
 
     internal static ContinuousFlowReader Open(MxlDomain domain, Guid id)
     {
-        string dir = domain.FlowDirectory(id);
-        if (!Directory.Exists(dir))
-            throw new MxlException(MxlStatus.FlowNotFound, $"flow {id} not found in domain '{domain.Path}'", id);
-        FlowDefinition def = MxlDomain.ParseStoredDefinition(id, domain.GetFlowDefinition(id));
-        if (!def.IsContinuous)
-            throw new MxlException(MxlStatus.InvalidArg, $"flow {id} is a discrete ({def.MediaType}) flow: use OpenFlowReader", id);
-        MappedFile data = MappedFile.Open(Path.Combine(dir, FlowLayout.DataFileName), false, FlowLayout.DataFileSize, id, "data");
+        MappedFile data = FlowFiles.OpenForReading(domain, id, continuous: true, out FlowDefinition def, out FlowInfo info, out string dir);
         try
         {
-            FlowInfo info = FlowInfo.Read(data.Pointer, data.Length, id, def);
-            if (info.Inode != data.Inode)
-                throw new MxlFlowCorruptException(id, "data.inode", $"{info.Inode} is not the inode of the data file ({data.Inode})");
-            if (info.PayloadLocation != 0)
-                throw new MxlException(MxlStatus.InvalidArg,
-                    $"flow {id} keeps its payload in device memory (device {info.DeviceIndex}); a host-memory reader cannot read it", id);
             ulong needed = (ulong)info.ChannelCount * info.BufferLength * (ulong)def.WordSize; // both bounded: no overflow
             string path = Path.Combine(dir, FlowLayout.ChannelsFileName);
             MappedFile channels;
@@ -572,53 +486,19 @@ public sealed unsafe class ContinuousFlowReader : IDisposable
         }
     }
 
-    public FlowInfo GetInfo()
-    {
-        _guard.Enter();
-        try { return FlowInfo.Read(_data.Pointer, _data.Length, FlowId, Definition); }
-        finally { _guard.Exit(); }
-    }
+    public FlowInfo GetInfo() => FlowReader.ReadInfo(_guard, _data, Definition);
 
     /// <summary>Non-blocking read of "count samples ending at index": Ok, TooEarly, TooLate or FlowInvalid.</summary>
     public MxlStatus TryGetSamples(ulong index, int count, out SampleView samples)
-    {
-        _guard.Enter();
-        try
-        {
-            MxlStatus status = TryGetCore(index, count, out samples);
-            if (status == MxlStatus.TooEarly && !_data.IsLinked()) return MxlStatus.FlowInvalid;
-            return status;
-        }
-        finally
-        {
-            _guard.Exit();
-        }
-    }
+        => FlowReader.TryReadOnce(_guard, _data, (Reader: this, Index: index, Count: count),
+            static ((ContinuousFlowReader Reader, ulong Index, int Count) s, out SampleView v) => s.Reader.TryGetCore(s.Index, s.Count, out v),
+            out samples);
 
     /// <summary>Blocking read; a timed-out read is TooEarly (or FlowInvalid when the flow was deleted or recreated).</summary>
     public MxlStatus GetSamples(ulong index, int count, TimeSpan timeout, out SampleView samples)
-    {
-        _guard.Enter();
-        try
-        {
-            long deadline = FlowReader.Deadline(timeout);
-            while (true)
-            {
-                uint seq = Volatile.Read(ref *SyncCounter);
-                MxlStatus status = TryGetCore(index, count, out samples);
-                if (status != MxlStatus.TooEarly) return status;
-                long remaining = deadline - (long)MxlClock.NowTai();
-                if (remaining <= 0) break;
-                Native.FutexWait(SyncCounter, seq, remaining);
-                _guard.ThrowIfDisposed();
-            }
-            return IsFlowValid() ? MxlStatus.TooEarly : MxlStatus.FlowInvalid;
-        }
-        finally
-        {
-            _guard.Exit();
-        }
-    }
+        => FlowReader.WaitForRead(_guard, _data, timeout, (Reader: this, Index: index, Count: count),
+            static ((ContinuousFlowReader Reader, ulong Index, int Count) s, out SampleView v) => s.Reader.TryGetCore(s.Index, s.Count, out v),
+            static s => s.Reader.IsFlowValid(), out samples);
 
     internal MxlStatus TryGetCore(ulong index, int count, out SampleView samples)
     {

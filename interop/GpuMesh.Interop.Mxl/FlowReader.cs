@@ -84,37 +84,17 @@ public sealed unsafe class FlowReader : IDisposable
     public ushort TotalSlices { get; }
     public int GrainPayloadSize { get; }
 
-    public ulong HeadIndex
-    {
-        get
-        {
-            _guard.Enter();
-            try { return Volatile.Read(ref *(ulong*)(_data.Pointer + FlowLayout.HeadIndexOffset)); }
-            finally { _guard.Exit(); }
-        }
-    }
+    public ulong HeadIndex => ReadHead(_guard, _data);
 
     internal uint* SyncCounter => (uint*)(_data.Pointer + FlowLayout.SyncCounterOffset);
 
     internal static FlowReader Open(MxlDomain domain, Guid id)
     {
-        string dir = domain.FlowDirectory(id);
-        if (!Directory.Exists(dir))
-            throw new MxlException(MxlStatus.FlowNotFound, $"flow {id} not found in domain '{domain.Path}'", id);
-        FlowDefinition def = MxlDomain.ParseStoredDefinition(id, domain.GetFlowDefinition(id));
-        if (def.IsContinuous)
-            throw new MxlException(MxlStatus.InvalidArg, $"flow {id} is a continuous (audio) flow: use OpenContinuousFlowReader", id);
-        MappedFile data = MappedFile.Open(Path.Combine(dir, FlowLayout.DataFileName), false, FlowLayout.DataFileSize, id, "data");
+        MappedFile data = FlowFiles.OpenForReading(domain, id, continuous: false, out FlowDefinition def, out FlowInfo info, out string dir);
         List<MappedFile> grains = [];
         int accessFd = -1;
         try
         {
-            FlowInfo info = FlowInfo.Read(data.Pointer, data.Length, id, def);
-            if (info.Inode != data.Inode)
-                throw new MxlFlowCorruptException(id, "data.inode", $"{info.Inode} is not the inode of the data file ({data.Inode})");
-            if (info.PayloadLocation != 0)
-                throw new MxlException(MxlStatus.InvalidArg,
-                    $"flow {id} keeps its payload in device memory (device {info.DeviceIndex}); a host-memory reader cannot read it", id);
             ulong sliceBytes = info.SliceSizes[0] + (ulong)info.SliceSizes[1] + info.SliceSizes[2] + info.SliceSizes[3];
             for (int slot = 0; slot < info.GrainCount; slot++)
             {
@@ -163,12 +143,7 @@ public sealed unsafe class FlowReader : IDisposable
     }
 
     /// <summary>A fresh, validated snapshot of the flow header.</summary>
-    public FlowInfo GetInfo()
-    {
-        _guard.Enter();
-        try { return FlowInfo.Read(_data.Pointer, _data.Length, FlowId, Definition); }
-        finally { _guard.Exit(); }
-    }
+    public FlowInfo GetInfo() => ReadInfo(_guard, _data, Definition);
 
     /// <summary>
     /// Non-blocking read of grain <paramref name="index"/>. Ok, TooEarly (not yet, or fewer than
@@ -176,51 +151,86 @@ public sealed unsafe class FlowReader : IDisposable
     /// writer), FlowInvalid (flow deleted or recreated). Note: MXL's C API reads 0 as "any slice"; here 0 means all.
     /// </summary>
     public MxlStatus TryGetGrain(ulong index, out GrainView grain, ushort minValidSlices = 0)
-    {
-        _guard.Enter();
-        try
-        {
-            MxlStatus status = TryGetCore(index, minValidSlices, out grain);
-            // Cheap check (fstat of the mapped file): a deleted or recreated flow unlinked our data file.
-            if (status == MxlStatus.TooEarly && !_data.IsLinked()) return MxlStatus.FlowInvalid;
-            return status;
-        }
-        finally
-        {
-            _guard.Exit();
-        }
-    }
+        => TryReadOnce(_guard, _data, (Reader: this, Index: index, MinValidSlices: minValidSlices),
+            static ((FlowReader Reader, ulong Index, ushort MinValidSlices) s, out GrainView g) => s.Reader.TryGetCore(s.Index, s.MinValidSlices, out g),
+            out grain);
 
     /// <summary>
     /// Blocking read: waits (futex on the sync counter) until the grain is there or <paramref name="timeout"/> passes.
     /// A timed-out read returns TooEarly, or FlowInvalid when the flow was deleted or recreated meanwhile.
     /// </summary>
     public MxlStatus GetGrain(ulong index, TimeSpan timeout, out GrainView grain, ushort minValidSlices = 0)
-    {
-        _guard.Enter();
-        try
-        {
-            long deadline = Deadline(timeout);
-            while (true)
-            {
-                uint seq = Volatile.Read(ref *SyncCounter);
-                MxlStatus status = TryGetCore(index, minValidSlices, out grain);
-                if (status != MxlStatus.TooEarly) return status;
-                long remaining = deadline - (long)MxlClock.NowTai();
-                if (remaining <= 0) break;
-                Native.FutexWait(SyncCounter, seq, remaining);
-                _guard.ThrowIfDisposed();
-            }
-            return IsFlowValid() ? MxlStatus.TooEarly : MxlStatus.FlowInvalid;
-        }
-        finally
-        {
-            _guard.Exit();
-        }
-    }
+        => WaitForRead(_guard, _data, timeout, (Reader: this, Index: index, MinValidSlices: minValidSlices),
+            static ((FlowReader Reader, ulong Index, ushort MinValidSlices) s, out GrainView g) => s.Reader.TryGetCore(s.Index, s.MinValidSlices, out g),
+            static s => s.Reader.IsFlowValid(), out grain);
 
     internal static long Deadline(TimeSpan timeout)
         => (long)MxlClock.NowTai() + Math.Clamp(timeout.Ticks, 0, long.MaxValue / 400) * 100;
+
+    /// <summary>The non-blocking read of both readers: one <paramref name="tryRead"/> while the reader is in use.</summary>
+    internal static MxlStatus TryReadOnce<TState, TResult>(UseGuard guard, MappedFile data, TState state,
+        TryRead<TState, TResult> tryRead, out TResult result)
+    {
+        guard.Enter();
+        try
+        {
+            MxlStatus status = tryRead(state, out result);
+            // Cheap check (fstat of the mapped file): a deleted or recreated flow unlinked our data file.
+            if (status == MxlStatus.TooEarly && !data.IsLinked()) return MxlStatus.FlowInvalid;
+            return status;
+        }
+        finally
+        {
+            guard.Exit();
+        }
+    }
+
+    /// <summary>
+    /// The blocking read of both readers: retries <paramref name="tryRead"/> on each wake of the sync counter (futex)
+    /// until it is not TooEarly or <paramref name="timeout"/> passes. A timed-out read returns TooEarly, or
+    /// FlowInvalid when the flow was deleted or recreated meanwhile.
+    /// </summary>
+    internal static MxlStatus WaitForRead<TState, TResult>(UseGuard guard, MappedFile data, TimeSpan timeout, TState state,
+        TryRead<TState, TResult> tryRead, Func<TState, bool> isFlowValid, out TResult result)
+    {
+        guard.Enter();
+        try
+        {
+            uint* syncCounter = (uint*)(data.Pointer + FlowLayout.SyncCounterOffset);
+            long deadline = Deadline(timeout);
+            while (true)
+            {
+                uint seq = Volatile.Read(ref *syncCounter);
+                MxlStatus status = tryRead(state, out result);
+                if (status != MxlStatus.TooEarly) return status;
+                long remaining = deadline - (long)MxlClock.NowTai();
+                if (remaining <= 0) break;
+                Native.FutexWait(syncCounter, seq, remaining);
+                guard.ThrowIfDisposed();
+            }
+            return isFlowValid(state) ? MxlStatus.TooEarly : MxlStatus.FlowInvalid;
+        }
+        finally
+        {
+            guard.Exit();
+        }
+    }
+
+    /// <summary>The flow's head index, read while the reader is in use.</summary>
+    internal static ulong ReadHead(UseGuard guard, MappedFile data)
+    {
+        guard.Enter();
+        try { return Volatile.Read(ref *(ulong*)(data.Pointer + FlowLayout.HeadIndexOffset)); }
+        finally { guard.Exit(); }
+    }
+
+    /// <summary>A fresh, validated snapshot of the flow header, read while the reader is in use.</summary>
+    internal static FlowInfo ReadInfo(UseGuard guard, MappedFile data, FlowDefinition def)
+    {
+        guard.Enter();
+        try { return FlowInfo.Read(data.Pointer, data.Length, def.Id, def); }
+        finally { guard.Exit(); }
+    }
 
     internal MxlStatus TryGetCore(ulong index, ushort minValidSlices, out GrainView grain)
     {
@@ -303,3 +313,6 @@ public sealed unsafe class FlowReader : IDisposable
         if (_accessFd >= 0) Native.Close(_accessFd);
     }
 }
+
+/// <summary>One non-blocking read attempt of a reader (see <see cref="FlowReader.WaitForRead"/>).</summary>
+internal delegate MxlStatus TryRead<TState, TResult>(TState state, out TResult result);

@@ -98,54 +98,23 @@ public sealed unsafe class FlowWriter : IDisposable
         if (grainCount < 1 || grainCount > FlowLayout.MaxGrainCount)
             throw new MxlException(MxlStatus.InvalidArg,
                 $"flow {def.Id}: history {domain.HistoryDurationNs} ns at {def.HeaderRate} gives {grainCount} grains (need 1..{FlowLayout.MaxGrainCount})", def.Id);
-        string final = domain.FlowDirectory(def.Id);
-        for (int attempt = 0; attempt < 100; attempt++)
-        {
-            if (Directory.Exists(final))
+        return FlowFiles.CreateOrOpen(domain, def.Id,
+            dir => TryOpenExisting(def, dir),
+            tmp => BuildNew(def, commit, sync, (int)grainCount, tmp),
+            (writer, final) =>
             {
-                FlowWriter? existing = TryOpenExisting(def, final);
-                if (existing is not null)
-                {
-                    created = false;
-                    return existing;
-                }
-                Thread.Sleep(1); // the flow is being removed by its last writer or GC: try again
-                continue;
-            }
-            string tmp = FlowRemoval.MakeTempDirectory(domain);
-            FlowWriter? writer = null;
-            try
-            {
-                writer = BuildNew(def, commit, sync, (int)grainCount, tmp);
-                if (FlowRemoval.Publish(tmp, final, def.Id))
-                {
-                    writer.FlowDirectory = final;
-                    writer.StartWatcher();
-                    created = true;
-                    return writer;
-                }
-            }
-            catch
-            {
-                writer?.CloseFiles();
-                FlowRemoval.TryDelete(tmp);
-                throw;
-            }
-            writer.CloseFiles();
-            FlowRemoval.TryDelete(tmp);
-        }
-        throw new MxlException(MxlStatus.Conflict, $"flow {def.Id}: could neither create nor open the flow (it keeps being removed)", def.Id);
+                writer.FlowDirectory = final;
+                writer.StartWatcher();
+            },
+            writer => writer.CloseFiles(), out created);
     }
 
     private static FlowWriter BuildNew(FlowDefinition def, uint commit, uint sync, int grainCount, string dir)
     {
-        File.WriteAllText(Path.Combine(dir, FlowLayout.FlowDefFileName), def.Json);
-        MappedFile data = MappedFile.Create(Path.Combine(dir, FlowLayout.DataFileName), FlowLayout.DataFileSize, def.Id, "data");
+        MappedFile data = FlowFiles.CreateData(def, dir, commit, sync, (uint)grainCount, 0);
         List<MappedFile> grains = [];
         try
         {
-            data.TryLock(Native.LOCK_SH);
-            FlowInfo.WriteNew(data.Pointer, def, commit, sync, (uint)grainCount, 0, data.Inode);
             int accessFd = Native.Open(Path.Combine(dir, FlowLayout.AccessFileName), Native.O_CREAT | Native.O_EXCL | Native.O_RDWR | Native.O_CLOEXEC, 0x1B4 /* 0664 */);
             if (accessFd < 0)
                 throw new MxlException(MxlStatus.Unknown, $"flow {def.Id}: cannot create access file: {Native.ErrnoText(Native.LastErrno)}", def.Id);
@@ -181,42 +150,16 @@ public sealed unsafe class FlowWriter : IDisposable
 
     /// <summary>Opens an existing flow for writing; null when it vanished or is being removed.</summary>
     private static FlowWriter? TryOpenExisting(FlowDefinition def, string dir)
-    {
-        string json;
-        try
+        => FlowFiles.TryOpenExisting(def, dir, stored =>
         {
-            json = File.ReadAllText(Path.Combine(dir, FlowLayout.FlowDefFileName));
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            if (stored.IsContinuous)
+                throw new MxlException(MxlStatus.InvalidArg, $"flow {def.Id} exists as a continuous (audio) flow; cannot open it as a discrete flow", def.Id);
+            if (stored.MediaType != def.MediaType || stored.HeaderRate != def.HeaderRate || stored.GrainPayloadSize != def.GrainPayloadSize
+                || stored.TotalSlices != def.TotalSlices)
+                throw new MxlException(MxlStatus.Conflict,
+                    $"flow {def.Id} exists with a different definition ({stored.MediaType} {stored.FrameWidth}x{stored.FrameHeight} @ {stored.HeaderRate})", def.Id);
+        }, (stored, data, info, grains) =>
         {
-            return null;
-        }
-        FlowDefinition stored = MxlDomain.ParseStoredDefinition(def.Id, json);
-        if (stored.IsContinuous)
-            throw new MxlException(MxlStatus.InvalidArg, $"flow {def.Id} exists as a continuous (audio) flow; cannot open it as a discrete flow", def.Id);
-        if (stored.MediaType != def.MediaType || stored.HeaderRate != def.HeaderRate || stored.GrainPayloadSize != def.GrainPayloadSize
-            || stored.TotalSlices != def.TotalSlices)
-            throw new MxlException(MxlStatus.Conflict,
-                $"flow {def.Id} exists with a different definition ({stored.MediaType} {stored.FrameWidth}x{stored.FrameHeight} @ {stored.HeaderRate})", def.Id);
-
-        MappedFile data;
-        try
-        {
-            data = MappedFile.Open(Path.Combine(dir, FlowLayout.DataFileName), true, FlowLayout.DataFileSize, def.Id, "data");
-        }
-        catch (MxlException e) when (e.Status == MxlStatus.FlowNotFound)
-        {
-            return null;
-        }
-        List<MappedFile> grains = [];
-        try
-        {
-            if (!data.TryLock(Native.LOCK_SH) || Native.TryStat(data.Path)?.Inode != data.Inode)
-            {
-                data.Dispose();
-                return null;
-            }
-            FlowInfo info = FlowInfo.Read(data.Pointer, data.Length, def.Id, stored);
             if (info.PayloadLocation != 0)
                 throw new MxlException(MxlStatus.InvalidArg, $"flow {def.Id} keeps its payload in device memory; this writer writes host memory", def.Id);
             long minLength = FlowLayout.GrainHeaderSize + stored.GrainPayloadSize;
@@ -229,20 +172,7 @@ public sealed unsafe class FlowWriter : IDisposable
             FlowWriter writer = new(stored, data, [.. grains], dir);
             writer.StartWatcher();
             return writer;
-        }
-        catch (MxlException e) when (e.Status == MxlStatus.FlowNotFound)
-        {
-            foreach (MappedFile g in grains) g.Dispose();
-            data.Dispose();
-            return null;
-        }
-        catch
-        {
-            foreach (MappedFile g in grains) g.Dispose();
-            data.Dispose();
-            throw;
-        }
-    }
+        });
 
     private void StartWatcher()
     {
@@ -400,8 +330,7 @@ public sealed unsafe class FlowWriter : IDisposable
         _open = false;
         _watcher?.Dispose();
         _watcher = null;
-        if (_data.TryLock(Native.LOCK_EX))
-            FlowRemoval.RemoveIfSame(FlowDirectory, _data.Inode);
+        FlowFiles.ReleaseWriter(_data, FlowDirectory);
         CloseFiles();
     }
 }
