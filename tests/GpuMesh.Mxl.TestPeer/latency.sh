@@ -2,7 +2,7 @@
 # Commit-to-wake latency between two processes (a writer and a blocked reader of a 1000/1 data flow) and the
 # in-process cost of OpenGrain+CommitAll and TryGetGrain, using the GpuMesh.Mxl.TestPeer helper (Release build).
 # Usage: tests/GpuMesh.Mxl.TestPeer/latency.sh [grains=3000] [period-us=1000]
-# Build first: GPUMESH_ARTIFACTS=/tmp/art-mxl dotnet build -c Release tests/GpuMesh.Mxl.TestPeer
+# Build first: dotnet build -c Release tests/GpuMesh.Mxl.TestPeer
 set -e
 ART=${GPUMESH_ARTIFACTS:-$(cd "$(dirname "$0")/../.." && pwd)/artifacts}
 P=$ART/bin/GpuMesh.Mxl.TestPeer/release/GpuMesh.Mxl.TestPeer.dll
