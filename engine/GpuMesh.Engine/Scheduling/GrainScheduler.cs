@@ -113,7 +113,7 @@ public sealed class GrainScheduler
     private void RunSequential(CancellationToken ct)
     {
         var item = new WorkItem();
-        ulong n = _options.StartIndex ?? _rate.IndexAt(_clock.NowNs);
+        ulong n = _options.StartIndex ?? FirstIndexNotBefore(_clock.NowNs);
         while (!ct.IsCancellationRequested && (_options.StopIndex is not { } stop || n < stop))
         {
             item.Set = 0;
@@ -145,7 +145,7 @@ public sealed class GrainScheduler
         {
             try
             {
-                ulong n = _options.StartIndex ?? _rate.IndexAt(_clock.NowNs);
+                ulong n = _options.StartIndex ?? FirstIndexNotBefore(_clock.NowNs);
                 while (!ct.IsCancellationRequested && (_options.StopIndex is not { } stop || n < stop))
                 {
                     var item = new WorkItem { Set = free.Take(ct) };
@@ -256,6 +256,16 @@ public sealed class GrainScheduler
         item.Decision = Decide(item.Set, missing);
         Metrics.Stages[ImportStage].Record(importNs + ElapsedNs(t1));
         return true;
+    }
+
+    /// <summary>
+    /// The first index whose timestamp is not before <paramref name="nowNs"/>: the clock's nearest index may lie up to
+    /// half a period in the past, which would make the first grain of a run late before it even started.
+    /// </summary>
+    public ulong FirstIndexNotBefore(ulong nowNs)
+    {
+        ulong n = _rate.IndexAt(nowNs);
+        return _rate.TimestampOf(n) < nowNs ? n + 1 : n;
     }
 
     /// <summary>Inputs of another rate: the newest grain whose timestamp is not after the output's timestamp.</summary>

@@ -265,6 +265,27 @@ public class SchedulerPolicyTests
         Assert.Equal(a.Commits.Select(c => c.Index), b.Commits.Select(c => c.Index));
     }
 
+    [Theory]
+    [InlineData(0L, 0UL)]            // exactly on a grain timestamp: that grain
+    [InlineData(1_000_000L, 1UL)]    // 1 ms after it (nearest index still the same one): the next grain
+    [InlineData(-1_000_000L, 0UL)]   // 1 ms before it (nearest index rounds up): that grain
+    [InlineData(-11_000_000L, 0UL)]  // 11 ms before it (the nearest index is the previous grain, 9 ms in the past): this grain
+    public void DefaultStart_IsTheFirstGrainWhoseTimestampIsNotInThePast(long offsetNs, ulong expectedAfterStart)
+    {
+        ulong now = (ulong)((long)Rate50.TimestampOf(Start) + offsetNs);
+        var clock = new VirtualClock(now);
+        var src = new FakeSource("in", clock, Rate50);
+        var sink = new FakeSink("out", clock, Rate50);
+        var s = new GrainScheduler(clock, new[] { src }, new[] { LatePolicy.Repeat }, new[] { sink }, new FakeProcessor(1),
+            new SchedulerOptions { StopIndex = Start + 3 });
+        ulong first = s.FirstIndexNotBefore(now);
+        Assert.True(Rate50.TimestampOf(first) >= now);
+        Assert.True(Rate50.TimestampOf(first) - now < Rate50.PeriodNs);
+        Assert.Equal(Start + expectedAfterStart, first);
+        s.Run(CancellationToken.None);
+        Assert.Equal(first, sink.Commits[0].Index);
+    }
+
     [Fact]
     public void MismatchedConfiguration_IsRejectedWithClearMessage()
     {
