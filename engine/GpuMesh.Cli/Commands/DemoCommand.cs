@@ -98,13 +98,14 @@ internal static class DemoCommand
                 PipelineDepth = pipeline,
                 WorkingFormat = working,
             });
-            Console.WriteLine("warming up (JIT) ...");
-            engine.Warmup();
+            // The reader service starts first, so its own start-up (JIT, mapping) is over before the first output grain.
             verifier = new StripVerifier(domain, DemoGraph.OutputFlow);
             var v = verifier;
             var vt = new Thread(() => v.Run(stopAll.Token)) { Name = "reader-service", IsBackground = true };
             vt.Start();
             threads.Add(vt);
+            Console.WriteLine("warming up (JIT) ...");
+            engine.Warmup();
 
             Console.WriteLine($"flows: background {DemoGraph.BackgroundFlow}, foreground {DemoGraph.ForegroundFlow} (key), output {DemoGraph.OutputFlow}");
             var sw = Stopwatch.StartNew();

@@ -95,6 +95,10 @@ public sealed class StripVerifier : IDisposable
                     Interlocked.Add(ref _missed, (long)(now > n ? now - n : 1));
                     n = Math.Max(n + 1, now);
                     break;
+                case MxlStatus.TooEarly when _reader.HeadIndex == 0:
+                    // Nothing committed yet (a new flow's head is 0): the writer has not started, nothing is missed.
+                    n = Math.Max(n, _rate.IndexAt(clock.NowNs));
+                    break;
                 case MxlStatus.TooEarly:
                     // Skipped by the writer (its head is past it), or not there 3 periods after it was due: move on.
                     if (_reader.HeadIndex > n || _rate.IndexAt(clock.NowNs) > n + 1) { Interlocked.Increment(ref _missed); n++; }
