@@ -6,7 +6,7 @@ namespace GpuMesh.Benchmarks.Common;
 /// </summary>
 public static class TestFrames
 {
-    public static int V210LineBytes(int width) => (width + 47) / 48 * 128;
+    public static int V210LineBytes(int width) => GpuMesh.Kernels.PixelFormats.V210Pitch(width);
 
     public static int RgbaBytes(int width, int height) => width * height * 4;
 

@@ -79,8 +79,8 @@ public static class TestPattern
     /// <summary>Key (alpha, 10 bits) of a row of variant B's key plane: half transparent top and bottom eighths.</summary>
     public static ushort KeyOf(int row, int height) => row < height / 8 || row >= height - height / 8 ? (ushort)512 : (ushort)1023;
 
-    public static int V210LineBytes(int width) => (width + 47) / 48 * 128;
-    public static int KeyLineBytes(int width) => (width + 2) / 3 * 4;
+    public static int V210LineBytes(int width) => GpuMesh.Kernels.PixelFormats.V210Pitch(width);
+    public static int KeyLineBytes(int width) => GpuMesh.Kernels.PixelFormats.V210KeyPitch(width);
 
     /// <summary>Writes grain <paramref name="index"/> into a v210 (or v210a, when withKey) payload.</summary>
     public static void Write(char variant, ulong index, int width, int height, bool withKey, Span<byte> payload)
