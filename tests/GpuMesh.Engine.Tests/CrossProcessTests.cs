@@ -90,6 +90,18 @@ public class CrossProcessTests
 
         public GpuMeshProcess Engine(string duration) => Start("run", GraphPath, "--domain", Tmp.Path, "--duration", duration, "--backend", "simd", "--quiet");
 
+        /// <summary>Both sources, then the engine, each started once the flows it needs exist.</summary>
+        public (GpuMeshProcess Background, GpuMeshProcess Engine) StartPipeline(string sourceDuration, string engineDuration)
+        {
+            var background = Source(A, false, sourceDuration);
+            Source(B, true, sourceDuration);
+            WaitForFlow(A, TimeSpan.FromSeconds(20));
+            WaitForFlow(B, TimeSpan.FromSeconds(20));
+            var engine = Engine(engineDuration);
+            WaitForFlow(O, TimeSpan.FromSeconds(20));
+            return (background, engine);
+        }
+
         public GpuMeshProcess Start(params string[] args)
         {
             var p = new GpuMeshProcess(args);
@@ -183,12 +195,7 @@ public class CrossProcessTests
     public void EndToEnd_SourcesEngineAndReaderInSeparateProcesses_OutputEqualsScalarReference()
     {
         using var rig = new Rig();
-        rig.Source(rig.A, false, "12s");
-        rig.Source(rig.B, true, "12s");
-        rig.WaitForFlow(rig.A, TimeSpan.FromSeconds(20));
-        rig.WaitForFlow(rig.B, TimeSpan.FromSeconds(20));
-        var engine = rig.Engine("4s");
-        rig.WaitForFlow(rig.O, TimeSpan.FromSeconds(20));
+        var (_, engine) = rig.StartPipeline("12s", "4s");
         var seen = Follow(rig.Tmp.Domain, rig.O, TimeSpan.FromSeconds(2.5), keepPayload: true);
         Assert.Equal(0, engine.WaitForExit(TimeSpan.FromSeconds(30)));
         _log.WriteLine(engine.Output);
@@ -206,12 +213,7 @@ public class CrossProcessTests
     public void KilledSource_EngineRepeatsLastGoodGrain_ThenRecoversWhenTheSourceReturns()
     {
         using var rig = new Rig();
-        var bg = rig.Source(rig.A, false, "30s");
-        rig.Source(rig.B, true, "30s");
-        rig.WaitForFlow(rig.A, TimeSpan.FromSeconds(20));
-        rig.WaitForFlow(rig.B, TimeSpan.FromSeconds(20));
-        var engine = rig.Engine("10s");
-        rig.WaitForFlow(rig.O, TimeSpan.FromSeconds(20));
+        var (bg, engine) = rig.StartPipeline("30s", "10s");
 
         List<Seen> seen = new();
         using var stopFollow = new CancellationTokenSource();
@@ -249,12 +251,7 @@ public class CrossProcessTests
     public void KilledEngine_LeavesNoCorruptGrainReadable_AndGcRemovesItsFlow()
     {
         using var rig = new Rig();
-        rig.Source(rig.A, false, "30s");
-        rig.Source(rig.B, true, "30s");
-        rig.WaitForFlow(rig.A, TimeSpan.FromSeconds(20));
-        rig.WaitForFlow(rig.B, TimeSpan.FromSeconds(20));
-        var engine = rig.Engine("60s");
-        rig.WaitForFlow(rig.O, TimeSpan.FromSeconds(20));
+        var (_, engine) = rig.StartPipeline("30s", "60s");
         Thread.Sleep(800);
         engine.KillHard();
 
