@@ -159,6 +159,24 @@ public sealed class VulkanTests(VulkanFixture fixture) : IClassFixture<VulkanFix
     }
 
     [SkippableFact]
+    public void TimelineSemaphoreCanBeDisposedRightAfterTheHostSawItsLastValue()
+    {
+        // Mesa's queue thread releases a timeline's wait points after the batch has signalled; destroying the
+        // semaphore as soon as the host sees the value must still be safe (it once crashed or hung the process).
+        var device = fixture.Device;
+        for (var i = 0; i < 2000; i++)
+        {
+            using var timeline = new TimelineSemaphore(device);
+            // A wait that precedes its signal (Mesa then submits from a thread), then a GPU-to-GPU wait and signal.
+            device.Submit(_ => { }, [timeline.At(1)], [timeline.At(2)]);
+            device.Submit(_ => { }, [timeline.At(2)], [timeline.At(3)]);
+            timeline.Signal(1);
+            Assert.True(timeline.Wait(3, TimeSpan.FromSeconds(30)), $"iteration {i}: value 3 not reached");
+        }
+        device.WaitIdle();
+    }
+
+    [SkippableFact]
     public void RenderedFrameIsHandedBackAsAnOutputGrain()
     {
         var device = fixture.Device;

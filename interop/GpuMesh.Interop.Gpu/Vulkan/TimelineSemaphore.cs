@@ -61,9 +61,14 @@ public sealed unsafe class TimelineSemaphore : IDisposable
 
     public SemaphoreValue At(ulong value) => new(Handle, value);
 
+    /// <summary>
+    /// Destroys the semaphore once the queue is idle: a host that saw the last value may otherwise destroy it while
+    /// Mesa's submit thread still releases its wait points (a use after free that crashed or hung the process).
+    /// </summary>
     public void Dispose()
     {
         if (_handle.Handle == 0) return;
+        _device.WaitQueueIdle();
         _device.Vk.DestroySemaphore(_device.Device, _handle, null);
         _handle = default;
     }

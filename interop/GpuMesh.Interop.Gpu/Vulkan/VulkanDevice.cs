@@ -435,6 +435,19 @@ public sealed unsafe class VulkanDevice : IDisposable
         if (last > 0) Wait(last);
     }
 
+    /// <summary>
+    /// vkQueueWaitIdle: also waits until the driver's own submit thread is done with every earlier batch
+    /// (Mesa's releases a timeline's wait points after the batch has signalled).
+    /// </summary>
+    public void WaitQueueIdle()
+    {
+        lock (_queueLock)
+        {
+            if (_disposed) return;
+            Check(Vk.QueueWaitIdle(Queue), "vkQueueWaitIdle");
+        }
+    }
+
     /// <summary>Submits and waits for completion.</summary>
     public void SubmitAndWait(Action<VulkanRecording> record, ReadOnlySpan<SemaphoreValue> waits = default, ReadOnlySpan<SemaphoreValue> signals = default) =>
         Wait(Submit(record, waits, signals));
