@@ -2,7 +2,10 @@ using GpuMesh.Kernels;
 
 namespace GpuMesh.Kernels.Tests;
 
-/// <summary>SIMD and ILGPU held to the scalar reference, bit for bit, for every conversion (SIMD RGBA8 encode: within 1 code value).</summary>
+/// <summary>
+/// SIMD and ILGPU held to the scalar reference, bit for bit, for every conversion, except the SIMD integer RGBA8 paths:
+/// encode from RGBA8 and decode v210 / v210a to RGBA8 are within 1 code value (see DecodeRgba8SweepTests for the sweep).
+/// </summary>
 public class ConversionAgreementTests : IClassFixture<IlgpuFixture>
 {
     readonly IlgpuFixture _gpu;
@@ -26,7 +29,7 @@ public class ConversionAgreementTests : IClassFixture<IlgpuFixture>
 
     [Theory]
     [MemberData(nameof(DecodeCases))]
-    public void Simd_decode_matches_reference_on_full_and_odd_frames(PixelFormat src, PixelFormat dst)
+    public void Simd_decode_matches_reference_on_full_and_odd_frames_rgba8_from_v210_within_one_code_value(PixelFormat src, PixelFormat dst)
     {
         using var simd = FrameKernels.Create("simd", 2);
         using var reference = FrameKernels.CreateReference();
@@ -40,7 +43,9 @@ public class ConversionAgreementTests : IClassFixture<IlgpuFixture>
                 using var actual = new FrameBuffer(FrameLayout.Create(dst, w, h));
                 Decode(reference, input, expected, Specs[si]);
                 Decode(simd, input, actual, Specs[si]);
-                TestFrames.AssertSame(expected, actual, $"SIMD decode {src}->{dst} {w}x{h} spec {si}");
+                // v210 / v210a -> RGBA8 takes the integer path (16-bit fixed point): within 1 code value; the rest is bit-exact
+                if (dst == PixelFormat.Rgba8 && src != PixelFormat.Yuv422p10) TestFrames.AssertClose(expected, actual, 1, $"SIMD decode {src}->{dst} {w}x{h} spec {si}");
+                else TestFrames.AssertSame(expected, actual, $"SIMD decode {src}->{dst} {w}x{h} spec {si}");
             }
         }
     }

@@ -7,7 +7,8 @@ namespace GpuMesh.Kernels;
 /// <summary>
 /// SIMD Y'CbCr <-> RGBA rows. A row is first unpacked into planar int rows (luma split into even/odd pixels, one chroma
 /// sample per pair), then converted 16 pixels at a time with AVX2; a scalar tail uses the same float operations in the
-/// same order, so results equal the reference bit for bit.
+/// same order, so results equal the reference bit for bit. v210 / v210a -> RGBA8 takes the integer path in
+/// <see cref="SimdDecodeRgba8"/> instead (within 1 code value).
 /// </summary>
 internal static unsafe class SimdYuv
 {
@@ -91,24 +92,34 @@ internal static unsafe class SimdYuv
         if (f.Format == PixelFormat.V210a)
         {
             uint* kw = (uint*)((byte*)f.Address + f.Layout.Plane1Offset + (long)y * f.Layout.Plane1Pitch);
-            fixed (int* keys = s.Key, ke = s.KeyEven, ko = s.KeyOdd)
+            fixed (int* ke = s.KeyEven, ko = s.KeyOdd)
             {
-                int words = (w + 2) / 3;
-                for (int i = 0; i < words; i++)
+                int words = (w + 2) / 3, k = 0;
+                if (Vector)
                 {
-                    uint word = kw[i];
-                    keys[3 * i] = (int)(word & 0x3FF); keys[3 * i + 1] = (int)((word >> 10) & 0x3FF); keys[3 * i + 2] = (int)((word >> 20) & 0x3FF);
+                    // 4 words = 12 keys = 6 pairs per step: word and field of pixels 0 2 4 6 8 10 and 1 3 5 7 9 11
+                    var wordE = Vector256.Create(0, 0, 1, 2, 2, 3, 3, 3); var shiftE = Vector256.Create(0u, 20, 10, 0, 20, 10, 0, 0);
+                    var wordO = Vector256.Create(0, 1, 1, 2, 3, 3, 3, 3); var shiftO = Vector256.Create(10u, 0, 20, 10, 0, 20, 0, 0);
+                    var m = Vector256.Create(0x3FF);
+                    for (int i = 0; 4 * i + 4 <= words; i++, k += 6)
+                    {
+                        var v = Sse2.LoadVector128((int*)kw + 4 * i).ToVector256Unsafe();
+                        Avx.Store(ke + k, Avx2.And(Avx2.ShiftRightLogicalVariable(Avx2.PermuteVar8x32(v, wordE), shiftE), m));
+                        Avx.Store(ko + k, Avx2.And(Avx2.ShiftRightLogicalVariable(Avx2.PermuteVar8x32(v, wordO), shiftO), m));
+                    }
                 }
-                int pairs2 = (w + 1) / 2;
-                for (int k = 0; k < pairs2; k++) { ke[k] = keys[2 * k]; ko[k] = keys[2 * k + 1]; }
+                for (; k < pairs; k++) { ke[k] = KeyAt(kw, 2 * k, words); ko[k] = KeyAt(kw, 2 * k + 1, words); }
             }
         }
     }
+
+    static int KeyAt(uint* kw, int x, int words) => x < 3 * words ? (int)((kw[x / 3] >> (10 * (x % 3))) & 0x3FF) : 0;
 
     // ---------------------------------------------------------------- decode
 
     public static void DecodeRow(in HostFrame src, in HostFrame dst, int y, in DecodeCoefficients c, SimdScratch s)
     {
+        if (SimdDecodeRgba8.Supports(src.Format, dst.Format)) { SimdDecodeRgba8.DecodeRow(src, dst, y, c, s); return; }
         UnpackRow(src, y, s);
         int w = src.Width;
         byte* outRow = (byte*)dst.Address + (long)y * dst.Layout.Pitch;
