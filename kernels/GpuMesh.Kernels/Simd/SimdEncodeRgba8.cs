@@ -7,6 +7,7 @@ namespace GpuMesh.Kernels;
 /// RGBA8 -> Y'CbCr rows in integer maths (AVX2): 13-bit fixed-point matrix via vpmaddwd, chroma kept unrounded in
 /// Q13 through the [1 2 1]/4 filter, rounded once (half up). Within one 10-bit code value of the float reference
 /// (see README); the key (alpha) is converted in float exactly like the reference.
+/// v210 and v210a take the fused row in <see cref="SimdEncodeRgba8V210"/> (same values); yuv422p10 goes through scratch rows here.
 /// </summary>
 internal static unsafe class SimdEncodeRgba8
 {
@@ -16,6 +17,11 @@ internal static unsafe class SimdEncodeRgba8
 
     public static void EncodeRow(byte* inRow, int w, int pairs, in HostFrame dst, int y, in EncodeCoefficients c, SimdScratch s)
     {
+        if (dst.Format != PixelFormat.Yuv422p10)
+        {
+            SimdEncodeRgba8V210.EncodeRow(inRow, w, dst, y, c);
+            return;
+        }
         bool key = dst.Format == PixelFormat.V210a;
         short yr = Q(c.YR), yg = Q(c.YG), yb = Q(c.YB), br = Q(c.BR), bg = Q(c.BG), bb = Q(c.BB), rr = Q(c.RR), rg = Q(c.RG), rb = Q(c.RB);
         int yAdd = ((int)c.YO << Bits) + (1 << (Bits - 1));
