@@ -55,47 +55,65 @@ internal sealed class FixedAxis
     }
 }
 
-/// <summary>Horizontal taps of a <see cref="FixedAxis"/> laid out for the AVX2 pass: two destination pixels per 256-bit register.</summary>
+/// <summary>
+/// Horizontal taps of a <see cref="FixedAxis"/> laid out for the AVX2 pass: two taps as two destination pixels per 256-bit
+/// register (pair layout); from 4 taps on, four taps of one pixel per register (quad layout).
+/// </summary>
 internal sealed class FixedHorizontal
 {
     public readonly FixedAxis Fixed;
     /// <summary>Destination pixel pairs, padded to a multiple of 4 (8 pixels per store).</summary>
     public readonly int Pairs;
-    /// <summary>Per pair: the two window starts, as byte offsets into the intermediate row (8 bytes per pixel).</summary>
-    public readonly long[] PairStart;
-    /// <summary>Per pair and tap pair: 16 shorts, (w[2k], w[2k+1]) x 4 channels for the first pixel, then for the second.</summary>
-    public readonly short[] PairWeight;
+    /// <summary>Two taps: per pair, the two window starts as byte offsets into the intermediate row (8 bytes per pixel).</summary>
+    public readonly long[] PairStart = Array.Empty<long>();
+    /// <summary>Two taps: per pair, 16 shorts, (w0, w1) x 4 channels for the first pixel, then for the second.</summary>
+    public readonly short[] PairWeight = Array.Empty<short>();
+    /// <summary>Taps rounded up to a multiple of 4.</summary>
+    public readonly int Quad;
+    /// <summary>From 4 taps: per destination pixel (padded to 8), window start as a byte offset into the intermediate row.</summary>
+    public readonly long[] QuadStart = Array.Empty<long>();
+    /// <summary>From 4 taps: per pixel and 4 taps, 16 shorts, (w[4k], w[4k+1]) x 4 channels, then (w[4k+2], w[4k+3]) x 4.</summary>
+    public readonly short[] QuadWeight = Array.Empty<short>();
 
     public FixedHorizontal(FixedAxis f)
     {
         Fixed = f;
         int n = f.Axis.DestinationLength, taps = f.Taps, k2 = taps / 2;
         Pairs = ((n + 1) / 2 + 3) & ~3;
-        PairStart = new long[Pairs * 2];
-        PairWeight = new short[Pairs * k2 * 16];
-        for (int p = 0; p < Pairs; p++)
+        Quad = (taps + 3) & ~3;
+        if (taps >= 4)
         {
-            for (int h = 0; h < 2; h++)
+            int q4 = Quad / 4;
+            QuadStart = new long[2 * Pairs];
+            QuadWeight = new short[2 * Pairs * q4 * 16];
+            for (int d = 0; d < n; d++) // padding pixels: start 0, weights 0
             {
-                int d = 2 * p + h;
-                if (d >= n) continue; // padding: start 0, weights 0
-                PairStart[2 * p + h] = 8L * f.Start[d];
-                for (int k = 0; k < k2; k++)
+                QuadStart[d] = 8L * f.Start[d];
+                for (int t = 0; t < taps; t++)
                     for (int c = 0; c < 4; c++)
-                    {
-                        int o = (p * k2 + k) * 16 + h * 8 + 2 * c;
-                        PairWeight[o] = f.Weight[d * taps + 2 * k];
-                        PairWeight[o + 1] = f.Weight[d * taps + 2 * k + 1];
-                    }
+                        QuadWeight[(d * q4 + t / 4) * 16 + (t & 2) * 4 + 2 * c + (t & 1)] = f.Weight[d * taps + t];
+            }
+            return;
+        }
+        PairStart = new long[Pairs * 2];
+        PairWeight = new short[Pairs * 16];
+        for (int d = 0; d < n; d++)
+        {
+            PairStart[d] = 8L * f.Start[d];
+            for (int c = 0; c < 4; c++)
+            {
+                PairWeight[d * 8 + 2 * c] = f.Weight[d * taps];
+                PairWeight[d * 8 + 2 * c + 1] = f.Weight[d * taps + 1];
             }
         }
     }
 }
 
 /// <summary>
-/// Integer RGBA8 -> RGBA8 scaling (AVX2): vertical pass first (8-bit rows x 14-bit weights, vpmaddwd over row pairs) into
-/// an int16 row holding value * 64, then the horizontal pass (vpmaddwd over tap pairs, two destination pixels per
-/// register). Within one code value of the float reference (see README).
+/// Integer RGBA8 -> RGBA8 scaling (AVX2), two destination rows at a time: vertical pass first (8-bit rows x 14-bit weights,
+/// vpmaddwd over row pairs, 64 channel values per step) into int16 rows holding value * 64, then the horizontal pass of
+/// both rows sharing the weight loads (vpmaddwd over tap pairs), prefetching the source rows the next pair needs.
+/// Within one code value of the float reference (see README).
 /// </summary>
 internal sealed unsafe partial class SimdKernels
 {
@@ -135,36 +153,86 @@ internal sealed unsafe partial class SimdKernels
 
         public override void Run(int y0, int y1)
         {
-            var s = SimdScratch.Current;
             int srcW = Roi.Width, taps = X.Fixed.Taps;
-            // int16 row: srcW pixels, then zeroed padding the widest window may reach (weights there are 0).
-            int interShorts = 4 * (srcW + taps + 8);
-            if (s.Inter.Length < interShorts) s.Inter = new short[interShorts + 64];
+            // two int16 rows: srcW pixels, then zeroed padding the widest window may reach (weights there are 0).
+            int interShorts = (4 * (srcW + X.Quad + 8) + 15) & ~15;
+            var scratch = ScaleScratch.Inter;
+            if (scratch is null || scratch.Length < 2 * interShorts) ScaleScratch.Inter = scratch = new short[2 * interShorts + 64];
             int ky = Y.Taps / 2;
             byte** rows = stackalloc byte*[Y.Taps];
             int* wy = stackalloc int[ky];
-            byte* outTail = stackalloc byte[32];
-            fixed (short* inter = s.Inter, wx = X.PairWeight, wyAll = Y.Weight)
-            fixed (long* startX = X.PairStart)
+            byte* outTail = stackalloc byte[64];
+            byte** ahead = stackalloc byte*[MaxAhead];
+            fixed (short* inter0 = scratch, wx = X.PairWeight, wyAll = Y.Weight, wq = X.QuadWeight)
+            fixed (long* startX = X.PairStart, startQ = X.QuadStart)
             fixed (int* startY = Y.Start)
             {
-                new Span<short>(inter + 4 * srcW, interShorts - 4 * srcW).Clear();
+                short* inter1 = inter0 + interShorts;
+                new Span<short>(inter0 + 4 * srcW, interShorts - 4 * srcW).Clear();
+                new Span<short>(inter1 + 4 * srcW, interShorts - 4 * srcW).Clear();
                 byte* srcBase = (byte*)Src.Address + (long)Roi.Y * Src.Layout.Pitch + 4L * Roi.X;
-                for (int y = y0; y < y1; y++)
+                for (int y = y0; y < y1; y += 2)
                 {
-                    int first = startY[y];
-                    for (int t = 0; t < Y.Taps; t++) rows[t] = srcBase + (long)Math.Min(first + t, Roi.Height - 1) * Src.Layout.Pitch;
-                    short* w = wyAll + y * Y.Taps;
-                    for (int k = 0; k < ky; k++) wy[k] = (ushort)w[2 * k] | (w[2 * k + 1] << 16);
-                    Vertical(rows, wy, ky, inter, 4 * srcW);
-                    Horizontal(inter, startX, wx, taps / 2, (byte*)Dst.Address + (long)y * Dst.Layout.Pitch, Dst.Width, outTail);
+                    bool two = y + 1 < y1;
+                    VerticalRow(y, srcBase, startY, wyAll, rows, wy, ky, inter0, srcW);
+                    if (two) VerticalRow(y + 1, srcBase, startY, wyAll, rows, wy, ky, inter1, srcW);
+                    byte* dst0 = (byte*)Dst.Address + (long)y * Dst.Layout.Pitch, dst1 = two ? dst0 + Dst.Layout.Pitch : dst0;
+                    var pf = new Prefetch(ahead, NewRows(y + 2, y1, startY, srcBase, ahead), 4 * srcW);
+                    if (taps >= 4) HorizontalQuad(inter0, two ? inter1 : inter0, startQ, wq, X.Quad / 4, dst0, dst1, Dst.Width, outTail, pf);
+                    else Horizontal(inter0, two ? inter1 : inter0, startX, wx, dst0, dst1, Dst.Width, outTail, pf);
                 }
             }
+        }
+
+        const int MaxAhead = 4;
+
+        /// <summary>Source rows the next row pair reads first (beyond the current windows), at most <see cref="MaxAhead"/>.</summary>
+        int NewRows(int next, int end, int* startY, byte* srcBase, byte** ahead)
+        {
+            if (next >= end) return 0;
+            int from = startY[next - 1] + Y.Taps, to = Math.Min(startY[Math.Min(next + 1, end - 1)] + Y.Taps - 1, Roi.Height - 1);
+            int n = 0;
+            for (int r = Math.Max(from, to - MaxAhead + 1); r <= to; r++) ahead[n++] = srcBase + (long)r * Src.Layout.Pitch;
+            return n;
+        }
+
+        /// <summary>Prefetches source rows during the horizontal pass (the vertical pass of the next pair reads them).</summary>
+        readonly struct Prefetch
+        {
+            readonly byte** _rows;
+            readonly int _count, _bytes;
+            public Prefetch(byte** rows, int count, int bytes) { _rows = rows; _count = count; _bytes = bytes; }
+
+            /// <summary>Step i of the pass: the next two cache lines of each row.</summary>
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            public void Step(int i)
+            {
+                int o = 128 * i;
+                if (o >= _bytes) return;
+                for (int r = 0; r < _count; r++)
+                {
+                    Sse.Prefetch0(_rows[r] + o);
+                    Sse.Prefetch0(_rows[r] + o + 64);
+                }
+            }
+        }
+
+        void VerticalRow(int y, byte* srcBase, int* startY, short* wyAll, byte** rows, int* wy, int ky, short* inter, int srcW)
+        {
+            int first = startY[y];
+            for (int t = 0; t < Y.Taps; t++) rows[t] = srcBase + (long)Math.Min(first + t, Roi.Height - 1) * Src.Layout.Pitch;
+            short* w = wyAll + y * Y.Taps;
+            for (int k = 0; k < ky; k++) wy[k] = (ushort)w[2 * k] | (w[2 * k + 1] << 16);
+            Vertical(rows, wy, ky, inter, 4 * srcW);
         }
 
         // The intermediate keeps value * 64 (truncated: at most 1/64 code low) plus RoundBias: since every weight row sums to
         // 1 << 14, the bias becomes the +0.5 rounding of the horizontal pass's final shift.
         const short RoundBias = 1 << (OutShift - 1 - FixedAxis.WeightBits);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector256<short> Narrow(Vector256<int> lo, Vector256<int> hi, Vector256<short> bias) =>
+            Avx2.AddSaturate(Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(lo, InterShift), Avx2.ShiftRightArithmetic(hi, InterShift)), bias);
 
         static void Vertical(byte** rows, int* wy, int ky, short* inter, int count)
         {
@@ -196,13 +264,58 @@ internal sealed unsafe partial class SimdKernels
                 {
                     var a = Avx2.ConvertToVector256Int16(r0 + i);
                     var b = Avx2.ConvertToVector256Int16(r1 + i);
-                    var lo = Avx2.ShiftRightArithmetic(Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w), InterShift);
-                    var hi = Avx2.ShiftRightArithmetic(Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w), InterShift);
-                    Avx.Store(inter + i, Avx2.AddSaturate(Avx2.PackSignedSaturate(lo, hi), bias));
+                    Avx.Store(inter + i, Narrow(Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w), Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w), bias));
                 }
             }
             else
             {
+                // 64 channel values per step: eight accumulators, each row pair's weights broadcast once
+                for (; i + 64 <= count; i += 64)
+                {
+                    byte* r0 = rows[0] + i, r1 = rows[1] + i;
+                    var w = Vector256.Create(wy[0]).AsInt16();
+                    var a = Avx2.ConvertToVector256Int16(r0);
+                    var b = Avx2.ConvertToVector256Int16(r1);
+                    var lo0 = Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w);
+                    var hi0 = Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w);
+                    a = Avx2.ConvertToVector256Int16(r0 + 16);
+                    b = Avx2.ConvertToVector256Int16(r1 + 16);
+                    var lo1 = Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w);
+                    var hi1 = Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w);
+                    a = Avx2.ConvertToVector256Int16(r0 + 32);
+                    b = Avx2.ConvertToVector256Int16(r1 + 32);
+                    var lo2 = Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w);
+                    var hi2 = Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w);
+                    a = Avx2.ConvertToVector256Int16(r0 + 48);
+                    b = Avx2.ConvertToVector256Int16(r1 + 48);
+                    var lo3 = Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w);
+                    var hi3 = Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w);
+                    for (int k = 1; k < ky; k++)
+                    {
+                        r0 = rows[2 * k] + i; r1 = rows[2 * k + 1] + i;
+                        w = Vector256.Create(wy[k]).AsInt16();
+                        a = Avx2.ConvertToVector256Int16(r0);
+                        b = Avx2.ConvertToVector256Int16(r1);
+                        lo0 = Avx2.Add(lo0, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w));
+                        hi0 = Avx2.Add(hi0, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w));
+                        a = Avx2.ConvertToVector256Int16(r0 + 16);
+                        b = Avx2.ConvertToVector256Int16(r1 + 16);
+                        lo1 = Avx2.Add(lo1, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w));
+                        hi1 = Avx2.Add(hi1, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w));
+                        a = Avx2.ConvertToVector256Int16(r0 + 32);
+                        b = Avx2.ConvertToVector256Int16(r1 + 32);
+                        lo2 = Avx2.Add(lo2, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w));
+                        hi2 = Avx2.Add(hi2, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w));
+                        a = Avx2.ConvertToVector256Int16(r0 + 48);
+                        b = Avx2.ConvertToVector256Int16(r1 + 48);
+                        lo3 = Avx2.Add(lo3, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w));
+                        hi3 = Avx2.Add(hi3, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w));
+                    }
+                    Avx.Store(inter + i, Narrow(lo0, hi0, bias));
+                    Avx.Store(inter + i + 16, Narrow(lo1, hi1, bias));
+                    Avx.Store(inter + i + 32, Narrow(lo2, hi2, bias));
+                    Avx.Store(inter + i + 48, Narrow(lo3, hi3, bias));
+                }
                 for (; i + 16 <= count; i += 16)
                 {
                     var a = Avx2.ConvertToVector256Int16(rows[0] + i);
@@ -218,9 +331,7 @@ internal sealed unsafe partial class SimdKernels
                         lo = Avx2.Add(lo, Avx2.MultiplyAddAdjacent(Avx2.UnpackLow(a, b), w));
                         hi = Avx2.Add(hi, Avx2.MultiplyAddAdjacent(Avx2.UnpackHigh(a, b), w));
                     }
-                    lo = Avx2.ShiftRightArithmetic(lo, InterShift);
-                    hi = Avx2.ShiftRightArithmetic(hi, InterShift);
-                    Avx.Store(inter + i, Avx2.AddSaturate(Avx2.PackSignedSaturate(lo, hi), bias));
+                    Avx.Store(inter + i, Narrow(lo, hi, bias));
                 }
             }
             for (; i < count; i++) // last (count % 16) channel values: same integer maths
@@ -231,67 +342,123 @@ internal sealed unsafe partial class SimdKernels
             }
         }
 
-        static void Horizontal(short* inter, long* start, short* wx, int kx, byte* dst, int width, byte* tail)
+        /// <summary>Two-tap horizontal pass of two rows at once; inter1 == inter0 and dst1 == dst0 for a single row.</summary>
+        static void Horizontal(short* inter0, short* inter1, long* start, short* wx, byte* dst0, byte* dst1, int width, byte* tail, Prefetch pf)
         {
             var shuffle = Vector256.Create((byte)0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
-            var order = Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7);
-            int stride = kx * 16;
-            for (int x = 0; x < width; x += 8, start += 8, wx += 4 * stride)
+            long delta = (byte*)inter1 - (byte*)inter0;
+            for (int x = 0; x < width; x += 8, start += 8, wx += 64)
             {
-                Vector256<int> a0, a1, a2, a3;
-                if (kx == 1)
+                pf.Step(x >> 3);
+                Two(inter0, delta, start, wx, shuffle, out var a0, out var b0);
+                Two(inter0, delta, start + 2, wx + 16, shuffle, out var a1, out var b1);
+                Two(inter0, delta, start + 4, wx + 32, shuffle, out var a2, out var b2);
+                Two(inter0, delta, start + 6, wx + 48, shuffle, out var a3, out var b3);
+                var v0 = Narrow8(a0, a1, a2, a3);
+                var v1 = Narrow8(b0, b1, b2, b3);
+                if (x + 8 <= width)
                 {
-                    a0 = Two(inter, start, wx, shuffle);
-                    a1 = Two(inter, start + 2, wx + 16, shuffle);
-                    a2 = Two(inter, start + 4, wx + 32, shuffle);
-                    a3 = Two(inter, start + 6, wx + 48, shuffle);
+                    Avx.Store((int*)(dst1 + 4 * x), v1);
+                    Avx.Store((int*)(dst0 + 4 * x), v0);
                 }
                 else
                 {
-                    a0 = Pair(inter, start, wx, kx, shuffle);
-                    a1 = Pair(inter, start + 2, wx + stride, kx, shuffle);
-                    a2 = Pair(inter, start + 4, wx + 2 * stride, kx, shuffle);
-                    a3 = Pair(inter, start + 6, wx + 3 * stride, kx, shuffle);
-                }
-                var px = Avx2.PackUnsignedSaturate(
-                    Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(a0, OutShift), Avx2.ShiftRightArithmetic(a1, OutShift)),
-                    Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(a2, OutShift), Avx2.ShiftRightArithmetic(a3, OutShift)));
-                var v = Avx2.PermuteVar8x32(px.AsInt32(), order);
-                if (x + 8 <= width) Avx.Store((int*)(dst + 4 * x), v);
-                else
-                {
-                    Avx.Store((int*)tail, v);
-                    Buffer.MemoryCopy(tail, dst + 4 * x, 4 * (width - x), 4 * (width - x));
+                    Avx.Store((int*)tail, v1);
+                    Buffer.MemoryCopy(tail, dst1 + 4 * x, 4 * (width - x), 4 * (width - x));
+                    Avx.Store((int*)tail, v0);
+                    Buffer.MemoryCopy(tail, dst0 + 4 * x, 4 * (width - x), 4 * (width - x));
                 }
             }
         }
 
-        /// <summary>Two destination pixels, two taps: int32 R, G, B, A of each (still scaled by 1 &lt;&lt; OutShift).</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector256<int> Two(short* inter, long* start, short* w, Vector256<byte> shuffle)
+        /// <summary>Horizontal pass from 4 taps on: per pixel, 4 taps per 32-byte load (no lane insert), two rows sharing the weights.</summary>
+        static void HorizontalQuad(short* inter0, short* inter1, long* start, short* wq, int q4, byte* dst0, byte* dst1, int width, byte* tail, Prefetch pf)
         {
-            var v = Vector256.Create(Sse2.LoadVector128((short*)((byte*)inter + start[0])), Sse2.LoadVector128((short*)((byte*)inter + start[1])));
-            return Avx2.MultiplyAddAdjacent(Avx2.Shuffle(v.AsByte(), shuffle).AsInt16(), Avx.LoadVector256(w));
+            var shuffle = Vector256.Create((byte)0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15, 0, 1, 8, 9, 2, 3, 10, 11, 4, 5, 12, 13, 6, 7, 14, 15);
+            int stride = q4 * 16;
+            long delta = (byte*)inter1 - (byte*)inter0;
+            for (int x = 0; x < width; x += 8, start += 8, wq += 8 * stride)
+            {
+                pf.Step(x >> 3);
+                Vector256<int> a0, a1, a2, a3, b0, b1, b2, b3;
+                TwoQuad(inter0, delta, start, wq, q4, stride, shuffle, out a0, out b0);
+                TwoQuad(inter0, delta, start + 2, wq + 2 * stride, q4, stride, shuffle, out a1, out b1);
+                TwoQuad(inter0, delta, start + 4, wq + 4 * stride, q4, stride, shuffle, out a2, out b2);
+                TwoQuad(inter0, delta, start + 6, wq + 6 * stride, q4, stride, shuffle, out a3, out b3);
+                var v0 = Narrow8(a0, a1, a2, a3);
+                var v1 = Narrow8(b0, b1, b2, b3);
+                if (x + 8 <= width)
+                {
+                    Avx.Store((int*)(dst1 + 4 * x), v1);
+                    Avx.Store((int*)(dst0 + 4 * x), v0);
+                }
+                else
+                {
+                    Avx.Store((int*)tail, v1);
+                    Buffer.MemoryCopy(tail, dst1 + 4 * x, 4 * (width - x), 4 * (width - x));
+                    Avx.Store((int*)tail, v0);
+                    Buffer.MemoryCopy(tail, dst0 + 4 * x, 4 * (width - x), 4 * (width - x));
+                }
+            }
         }
 
-        /// <summary>Two destination pixels, 2 * kx taps (kx >= 2; two accumulators).</summary>
+        /// <summary>Two destination pixels of both rows from the quad taps: per row, int32 R, G, B, A of the first pixel, then of the second.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        static Vector256<int> Pair(short* inter, long* start, short* w, int kx, Vector256<byte> shuffle)
+        static void TwoQuad(short* inter, long delta, long* start, short* w, int q4, int stride, Vector256<byte> shuffle, out Vector256<int> r0, out Vector256<int> r1)
         {
             byte* s0 = (byte*)inter + start[0], s1 = (byte*)inter + start[1];
-            var acc0 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Vector256.Create(Sse2.LoadVector128(s0), Sse2.LoadVector128(s1)), shuffle).AsInt16(), Avx.LoadVector256(w));
-            var acc1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Vector256.Create(Sse2.LoadVector128(s0 + 16), Sse2.LoadVector128(s1 + 16)), shuffle).AsInt16(), Avx.LoadVector256(w + 16));
-            byte* end0 = s0 + 16 * kx;
-            s0 += 32; s1 += 32; w += 32;
-            for (; s0 + 16 < end0; s0 += 32, s1 += 32, w += 32)
+            short* w1 = w + stride;
+            var wa = Avx.LoadVector256(w);
+            var wb = Avx.LoadVector256(w1);
+            var a0 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s0), shuffle).AsInt16(), wa);
+            var b0 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s1), shuffle).AsInt16(), wb);
+            var a1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s0 + delta), shuffle).AsInt16(), wa);
+            var b1 = Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s1 + delta), shuffle).AsInt16(), wb);
+            for (int k = 1; k < q4; k++)
             {
-                acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Vector256.Create(Sse2.LoadVector128(s0), Sse2.LoadVector128(s1)), shuffle).AsInt16(), Avx.LoadVector256(w)));
-                acc1 = Avx2.Add(acc1, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Vector256.Create(Sse2.LoadVector128(s0 + 16), Sse2.LoadVector128(s1 + 16)), shuffle).AsInt16(), Avx.LoadVector256(w + 16)));
+                s0 += 32; s1 += 32;
+                wa = Avx.LoadVector256(w + 16 * k);
+                wb = Avx.LoadVector256(w1 + 16 * k);
+                a0 = Avx2.Add(a0, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s0), shuffle).AsInt16(), wa));
+                b0 = Avx2.Add(b0, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s1), shuffle).AsInt16(), wb));
+                a1 = Avx2.Add(a1, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s0 + delta), shuffle).AsInt16(), wa));
+                b1 = Avx2.Add(b1, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Avx.LoadVector256(s1 + delta), shuffle).AsInt16(), wb));
             }
-            if (s0 < end0)
-                acc0 = Avx2.Add(acc0, Avx2.MultiplyAddAdjacent(Avx2.Shuffle(Vector256.Create(Sse2.LoadVector128(s0), Sse2.LoadVector128(s1)), shuffle).AsInt16(), Avx.LoadVector256(w)));
-            return Avx2.Add(acc0, acc1);
+            r0 = Avx2.Add(Avx2.Permute2x128(a0, b0, 0x21), Avx2.Blend(a0, b0, 0xF0));
+            r1 = Avx2.Add(Avx2.Permute2x128(a1, b1, 0x21), Avx2.Blend(a1, b1, 0xF0));
         }
+
+        /// <summary>Eight RGBA8 pixels from four pixel-pair sums (still scaled by 1 &lt;&lt; OutShift).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector256<int> Narrow8(Vector256<int> a0, Vector256<int> a1, Vector256<int> a2, Vector256<int> a3)
+        {
+            var px = Avx2.PackUnsignedSaturate(
+                Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(a0, OutShift), Avx2.ShiftRightArithmetic(a1, OutShift)),
+                Avx2.PackSignedSaturate(Avx2.ShiftRightArithmetic(a2, OutShift), Avx2.ShiftRightArithmetic(a3, OutShift)));
+            return Avx2.PermuteVar8x32(px.AsInt32(), Vector256.Create(0, 4, 1, 5, 2, 6, 3, 7));
+        }
+
+
+        /// <summary>Two source pixels at s0 and at s1 as (p, p + 1) word pairs per channel.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static Vector256<short> Gather2(byte* s0, byte* s1, Vector256<byte> shuffle) =>
+            Avx2.Shuffle(Vector256.Create(Sse2.LoadVector128(s0), Sse2.LoadVector128(s1)), shuffle).AsInt16();
+
+        /// <summary>Two destination pixels, two taps, of both rows: int32 R, G, B, A of each (still scaled by 1 &lt;&lt; OutShift).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        static void Two(short* inter, long delta, long* start, short* w, Vector256<byte> shuffle, out Vector256<int> r0, out Vector256<int> r1)
+        {
+            byte* s0 = (byte*)inter + start[0], s1 = (byte*)inter + start[1];
+            var wv = Avx.LoadVector256(w);
+            r0 = Avx2.MultiplyAddAdjacent(Gather2(s0, s1, shuffle), wv);
+            r1 = Avx2.MultiplyAddAdjacent(Gather2(s0 + delta, s1 + delta, shuffle), wv);
+        }
+    }
+
+    /// <summary>Per-thread scratch of the integer scaler: two vertically filtered rows, int16 value * 64 per channel.</summary>
+    static class ScaleScratch
+    {
+        [ThreadStatic] public static short[]? Inter;
     }
 
     readonly Rgba8ScaleJob _scaleRgba8 = new();

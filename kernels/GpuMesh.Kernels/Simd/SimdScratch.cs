@@ -11,10 +11,10 @@ internal sealed class SimdScratch
     public float[] CbEven = Array.Empty<float>(), CbOdd = Array.Empty<float>(), CrEven = Array.Empty<float>(), CrOdd = Array.Empty<float>();
     public float[] Row = Array.Empty<float>();
     public float[] Out = Array.Empty<float>();
-    /// <summary>Integer RGBA8 scaler: one vertically filtered row, int16 value * 64 per channel.</summary>
-    public short[] Inter = Array.Empty<short>();
     /// <summary>Integer RGBA8 compositing: one canvas row, premultiplied u16 (1.0 = 65025).</summary>
     public ushort[] Canvas16 = Array.Empty<ushort>();
+    /// <summary>v210 -> RGBA8 fixed-point coefficients, converted once per set of <see cref="DecodeCoefficients"/>.</summary>
+    public SimdDecodeRgba8.Coeffs DecodeRgba8;
 
     /// <summary>Size the Y'CbCr rows for a width (pairs plus vector padding).</summary>
     public void EnsureYuv(int width)
