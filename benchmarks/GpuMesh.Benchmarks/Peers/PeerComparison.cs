@@ -7,7 +7,7 @@ namespace GpuMesh.Benchmarks.Peers;
 
 public sealed record PeerOptions
 {
-    public string WorkDirectory { get; init; } = "/dev/shm/gpumesh-bench-peers";
+    public string WorkDirectory { get; init; } = $"/dev/shm/gpumesh-bench-peers-{Environment.ProcessId}";
     public int LoopsHd { get; init; } = 25;
     public int LoopsUhd { get; init; } = 20;
     public int Repeats { get; init; } = 3;
