@@ -94,4 +94,91 @@ public class ScaleRgba8Tests
         simd.Scale(src.Frame, actual.Frame, filter);
         TestFrames.AssertClose(expected, actual, 1, $"RGBA8 scale {filter} x{threads} after a wider frame");
     }
+
+    /// <summary>
+    /// Sizes for the fused periodic two-tap path (bilinear at exactly 1.5x / 2x / 1x across, any exact ratio down): full
+    /// groups, partial last groups (odd widths), the narrowest width it takes, crops (odd offsets, bottom-right edge) and
+    /// near misses that must fall back. Source width, height, destination width, height, crop.
+    /// </summary>
+    static readonly (int SW, int SH, int DW, int DH, RectI? Roi)[] PeriodicCases =
+    {
+        (1920, 1080, 1280, 720, null),    // 1.5x both ways
+        (1500, 901, 1000, 601, null),     // 1.5x across but not exactly 1.5x down: general path
+        (962, 542, 481, 271, null),       // 2x, odd width: partial last group
+        (34, 20, 17, 10, null),           // 2x, 17 wide: one full group + 1 pixel
+        (24, 24, 16, 16, null),           // 1.5x, narrowest width the path takes
+        (30, 1000, 20, 500, null),        // 1.5x across (half group tail), 2x down
+        (2000, 600, 1000, 400, null),     // 2x across, 1.5x down
+        (640, 360, 640, 240, null),       // same width (weights 1, 0), 1.5x down
+        (1280, 720, 640, 720, null),      // 2x across, same height
+        (1278, 718, 852, 1077, null),     // 1.5x across, upscale down (weights not dyadic): general path
+        (400, 300, 200, 134, new RectI(7, 5, 300, 201)),     // crop at odd offsets, 1.5x
+        (300, 200, 100, 50, new RectI(150, 100, 150, 100)),  // crop at the bottom-right edge
+        (300, 200, 82, 61, new RectI(3, 1, 123, 61)),        // odd crop, 1.5x across, same height
+        (1921, 1080, 1280, 720, null),    // near miss across: general path
+        (1920, 1081, 1280, 720, null),    // near miss down
+    };
+
+    /// <summary>
+    /// The periodic path sums exactly in integers and rounds once (half up), so besides staying within one code value its
+    /// bytes differ from the float reference only at exact halves (a few percent at most; truncating would differ far more).
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Periodic_bilinear_rgba8_is_within_one_code_value_and_rounds_like_reference(int threads)
+    {
+        using var simd = FrameKernels.Create("simd", threads);
+        using var reference = FrameKernels.CreateReference();
+        foreach (var c in PeriodicCases)
+        {
+            using var src = TestFrames.RandomRgba(PixelFormat.Rgba8, c.SW, c.SH, c.SW * 17 + c.DW);
+            using var expected = new FrameBuffer(FrameLayout.Rgba8(c.DW, c.DH));
+            using var actual = new FrameBuffer(FrameLayout.Rgba8(c.DW, c.DH));
+            reference.Scale(src.Frame, expected.Frame, ScaleFilter.Bilinear, c.Roi);
+            simd.Scale(src.Frame, actual.Frame, ScaleFilter.Bilinear, c.Roi);
+            string what = $"RGBA8 bilinear x{threads} {c}";
+            TestFrames.AssertClose(expected, actual, 1, what);
+            var e = expected.Bytes; var a = actual.Bytes;
+            int differ = 0;
+            for (int i = 0; i < e.Length; i++) if (e[i] != a[i]) differ++;
+            Assert.True(differ <= e.Length / 8, $"{what}: {differ} of {e.Length} bytes differ from the reference (rounding off?)");
+        }
+    }
+
+    /// <summary>Periodic path with padded pitches on both sides, a second frame on the same kernels, and a flat frame (exact).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Periodic_bilinear_rgba8_respects_pitch_padding_and_flat_areas(int threads)
+    {
+        using var simd = FrameKernels.Create("simd", threads);
+        using var reference = FrameKernels.CreateReference();
+        foreach (var (sw, sh, dw, dh) in new[] { (303, 201, 202, 134), (66, 40, 33, 20), (1200, 40, 800, 20), (48, 30, 32, 20) })
+        {
+            using var src = TestFrames.RandomRgba(PixelFormat.Rgba8, sw, sh, sw + dh);
+            using var padded = new FrameBuffer(FrameLayout.Create(PixelFormat.Rgba8, sw, sh, 4 * sw + 36));
+            for (int y = 0; y < sh; y++)
+            {
+                src.Bytes.Slice(y * src.Layout.Pitch, 4 * sw).CopyTo(padded.Bytes.Slice(y * padded.Layout.Pitch));
+                padded.Bytes.Slice(y * padded.Layout.Pitch + 4 * sw, 36).Fill(0xFF);
+            }
+            var dstLayout = FrameLayout.Create(PixelFormat.Rgba8, dw, dh, 4 * dw + 20);
+            using var expected = new FrameBuffer(dstLayout);
+            using var actual = new FrameBuffer(dstLayout);
+            expected.Bytes.Fill(0x5A);
+            actual.Bytes.Fill(0x5A);
+            reference.Scale(padded.Frame, expected.Frame, ScaleFilter.Bilinear);
+            simd.Scale(padded.Frame, actual.Frame, ScaleFilter.Bilinear);
+            TestFrames.AssertClose(expected, actual, 1, $"RGBA8 bilinear x{threads} padded {sw}x{sh} -> {dw}x{dh}");
+            for (int y = 0; y < dh; y++)
+                for (int i = 4 * dw; i < dstLayout.Pitch; i++)
+                    Assert.True(actual.Bytes[y * dstLayout.Pitch + i] == 0x5A, $"padding byte {i} of row {y} was written ({sw}x{sh} -> {dw}x{dh})");
+        }
+        using var flat = new FrameBuffer(FrameLayout.Rgba8(96, 60));
+        for (int i = 0; i < flat.Bytes.Length; i++) flat.Bytes[i] = (byte)(i % 4 == 3 ? 255 : 37 + 50 * (i % 4));
+        using var flatOut = new FrameBuffer(FrameLayout.Rgba8(64, 40));
+        simd.Scale(flat.Frame, flatOut.Frame, ScaleFilter.Bilinear);
+        for (int i = 0; i < flatOut.Bytes.Length; i++) Assert.Equal(flat.Bytes[i % 4], flatOut.Bytes[i]);
+    }
 }

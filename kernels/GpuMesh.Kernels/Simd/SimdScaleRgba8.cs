@@ -470,6 +470,7 @@ internal sealed unsafe partial class SimdKernels
         var x = FixedX(filter, roi.X, roi.Width, dst.Width);
         var y = FixedY(filter, roi.Y, roi.Height, dst.Height);
         if (x is null || y is null) return false;
+        if (TryScalePeriodic(src, dst, roi, x, y)) return true;
         _scaleRgba8.Src = src; _scaleRgba8.Dst = dst; _scaleRgba8.Roi = roi; _scaleRgba8.X = x; _scaleRgba8.Y = y;
         RowPool.Run(_scaleRgba8, dst.Height, DegreeOfParallelism);
         return true;
