@@ -8,8 +8,7 @@ namespace GpuMesh.Kernels;
 /// SIMD Y'CbCr <-> RGBA rows. A row is first unpacked into planar int rows (luma split into even/odd pixels, one chroma
 /// sample per pair), then converted 16 pixels at a time with AVX2; a scalar tail uses the same float operations in the
 /// same order, so results equal the reference bit for bit. v210 / v210a -> RGBA8 takes the integer path in
-/// <see cref="SimdDecodeRgba8"/> instead (within 1 code value). RGBA float / half / RGBA16 outputs go through the
-/// store policies of <see cref="SimdDecodeFloat"/> (non-temporal for large frames) and half uses its vector conversion.
+/// <see cref="SimdDecodeRgba8"/> instead (within 1 code value).
 /// </summary>
 internal static unsafe class SimdYuv
 {
@@ -131,14 +130,40 @@ internal static unsafe class SimdYuv
         {
             if (Vector)
             {
-                var v = new Rows(ye, yo, cb, cr, ke, ko);
-                x = outFormat switch
+                var k1024 = Vector256.Create(1024);
+                var ky = Vector256.Create(c.Ky); var oy = Vector256.Create(c.Oy);
+                var rcr = Vector256.Create(c.RCr); var gcb = Vector256.Create(c.GCb); var gcr = Vector256.Create(c.GCr); var bcb = Vector256.Create(c.BCb);
+                var ka = Vector256.Create(c.Ka); var oa = Vector256.Create(c.Oa);
+                bool linear = c.Linear != 0;
+                float* tmp = stackalloc float[128];
+                for (; x + 16 <= w; x += 16)
                 {
-                    PixelFormat.Rgba8 => DecodeVector<OutRgba8>(v, dst, outRow, w, c),
-                    PixelFormat.Rgba16 => DecodeVector<OutRgba16>(v, dst, outRow, w, c),
-                    PixelFormat.RgbaFloat => DecodeVector<OutFloat>(v, dst, outRow, w, c),
-                    _ => DecodeVector<OutHalf>(v, dst, outRow, w, c),
-                };
+                    int k = x >> 1;
+                    var vcb = Avx.LoadVector256(cb + k); var vcr = Avx.LoadVector256(cr + k);
+                    var cb2e = Avx2.Subtract(Avx2.Add(vcb, vcb), k1024);
+                    var cr2e = Avx2.Subtract(Avx2.Add(vcr, vcr), k1024);
+                    Vector256<int> cb2o = cb2e, cr2o = cr2e;
+                    if (linear)
+                    {
+                        cb2o = Avx2.Subtract(Avx2.Add(vcb, Avx.LoadVector256(cb + k + 1)), k1024);
+                        cr2o = Avx2.Subtract(Avx2.Add(vcr, Avx.LoadVector256(cr + k + 1)), k1024);
+                    }
+                    Pixel8(Avx.LoadVector256(ye + k), cb2e, cr2e, key ? Avx.LoadVector256(ke + k) : default, key, ky, oy, rcr, gcb, gcr, bcb, ka, oa,
+                        out var re, out var ge, out var be, out var ae);
+                    Pixel8(Avx.LoadVector256(yo + k), cb2o, cr2o, key ? Avx.LoadVector256(ko + k) : default, key, ky, oy, rcr, gcb, gcr, bcb, ka, oa,
+                        out var ro, out var go, out var bo, out var ao);
+                    switch (outFormat)
+                    {
+                        case PixelFormat.Rgba8: StoreRgba8(outRow + 4 * x, re, ge, be, ae, ro, go, bo, ao); break;
+                        case PixelFormat.Rgba16: StoreRgba16(outRow + 8 * x, re, ge, be, ae, ro, go, bo, ao); break;
+                        case PixelFormat.RgbaFloat: StoreRgbaF(outRow + 16 * x, re, ge, be, ae, ro, go, bo, ao); break;
+                        default:
+                            StoreRgbaF((byte*)tmp, re, ge, be, ae, ro, go, bo, ao);
+                            ushort* h = (ushort*)(outRow + 8 * x);
+                            for (int i = 0; i < 64; i++) h[i] = ColorMath.FloatToHalf(tmp[i]);
+                            break;
+                    }
+                }
             }
             for (; x < w; x++)
             {
@@ -151,123 +176,6 @@ internal static unsafe class SimdYuv
                 HostPixels.StoreUnits(outRow, outFormat, x, p);
             }
         }
-    }
-
-    /// <summary>Whole 16-pixel steps of a row; returns the first pixel left for the scalar tail.</summary>
-    static int DecodeVector<TOut>(in Rows v, in HostFrame dst, byte* outRow, int w, in DecodeCoefficients c) where TOut : struct, IOut16
-    {
-        int end = w & ~15, x;
-        var carry = Vector256<byte>.Zero;
-        // Large outputs: non-temporal stores (see SimdDecodeFloat); the first 16 pixels go through plain stores
-        // when the row is not 32-byte aligned, so nothing before the row is written.
-        int j = !TOut.Streams || end < 32 ? -1 : SimdDecodeFloat.StreamShift(dst, outRow);
-        if (j < 0) return Decode16<SimdDecodeFloat.Plain, TOut>(v, outRow, 0, end, c, ref carry);
-        x = j != 0 ? Decode16<SimdDecodeFloat.Plain, TOut>(v, outRow, 0, 16, c, ref carry) : 0;
-        x = j switch
-        {
-            0 => Decode16<SimdDecodeFloat.Nt<SimdDecodeFloat.S0>, TOut>(v, outRow, x, end, c, ref carry),
-            1 => Decode16<SimdDecodeFloat.Nt<SimdDecodeFloat.S1>, TOut>(v, outRow, x, end, c, ref carry),
-            2 => Decode16<SimdDecodeFloat.Nt<SimdDecodeFloat.S2>, TOut>(v, outRow, x, end, c, ref carry),
-            _ => Decode16<SimdDecodeFloat.Nt<SimdDecodeFloat.S3>, TOut>(v, outRow, x, end, c, ref carry),
-        };
-        SimdDecodeFloat.Flush(outRow + (long)TOut.Bytes * end, j, carry);
-        Sse.StoreFence();
-        return x;
-    }
-
-    /// <summary>How 8 even + 8 odd decoded pixels are written.</summary>
-    interface IOut16
-    {
-        static abstract int Bytes { get; }
-        /// <summary>Large frames may be streamed (non-temporal stores).</summary>
-        static abstract bool Streams { get; }
-        static abstract void Store<TStore>(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
-            Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao, ref Vector256<byte> carry) where TStore : struct, SimdDecodeFloat.IStore;
-    }
-
-    readonly struct OutRgba8 : IOut16
-    {
-        public static int Bytes => 4;
-        public static bool Streams => false;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store<TStore>(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
-            Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao, ref Vector256<byte> carry) where TStore : struct, SimdDecodeFloat.IStore =>
-            StoreRgba8(o, re, ge, be, ae, ro, go, bo, ao);
-    }
-
-    readonly struct OutRgba16 : IOut16
-    {
-        public static int Bytes => 8;
-        public static bool Streams => true;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store<TStore>(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
-            Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao, ref Vector256<byte> carry) where TStore : struct, SimdDecodeFloat.IStore =>
-            StoreRgba16<TStore, ToU16>(o, re, ge, be, ae, ro, go, bo, ao, ref carry);
-    }
-
-    readonly struct OutHalf : IOut16
-    {
-        public static int Bytes => 8;
-        public static bool Streams => true;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store<TStore>(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
-            Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao, ref Vector256<byte> carry) where TStore : struct, SimdDecodeFloat.IStore =>
-            StoreRgba16<TStore, ToHalfBits>(o, re, ge, be, ae, ro, go, bo, ao, ref carry);
-    }
-
-    readonly struct OutFloat : IOut16
-    {
-        public static int Bytes => 16;
-        public static bool Streams => true;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static void Store<TStore>(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
-            Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao, ref Vector256<byte> carry) where TStore : struct, SimdDecodeFloat.IStore
-        {
-            Aos(re, ge, be, ae, out var e0, out var e1, out var e2, out var e3);
-            Aos(ro, go, bo, ao, out var o0, out var o1, out var o2, out var o3);
-            TStore.PutFloat16(o, e0, e1, e2, e3, o0, o1, o2, o3, ref carry);
-        }
-    }
-
-    /// <summary>The unpacked scratch rows of one line.</summary>
-    readonly struct Rows
-    {
-        public readonly int* Ye, Yo, Cb, Cr, Ke, Ko;
-        public Rows(int* ye, int* yo, int* cb, int* cr, int* ke, int* ko) { Ye = ye; Yo = yo; Cb = cb; Cr = cr; Ke = ke; Ko = ko; }
-    }
-
-    /// <summary>Pixels x..end (a multiple of 16 apart), 8 even + 8 odd per step; returns end.</summary>
-    static int Decode16<TStore, TOut>(in Rows v, byte* outRow, int x, int end, in DecodeCoefficients c, ref Vector256<byte> carryRef)
-        where TStore : struct, SimdDecodeFloat.IStore where TOut : struct, IOut16
-    {
-        int* ye = v.Ye, yo = v.Yo, cb = v.Cb, cr = v.Cr, ke = v.Ke, ko = v.Ko;
-        bool key = c.HasKey != 0;
-        var k1024 = Vector256.Create(1024);
-        var ky = Vector256.Create(c.Ky); var oy = Vector256.Create(c.Oy);
-        var rcr = Vector256.Create(c.RCr); var gcb = Vector256.Create(c.GCb); var gcr = Vector256.Create(c.GCr); var bcb = Vector256.Create(c.BCb);
-        var ka = Vector256.Create(c.Ka); var oa = Vector256.Create(c.Oa);
-        bool linear = c.Linear != 0;
-        var carry = carryRef;
-        for (; x < end; x += 16)
-        {
-            int k = x >> 1;
-            var vcb = Avx.LoadVector256(cb + k); var vcr = Avx.LoadVector256(cr + k);
-            var cb2e = Avx2.Subtract(Avx2.Add(vcb, vcb), k1024);
-            var cr2e = Avx2.Subtract(Avx2.Add(vcr, vcr), k1024);
-            Vector256<int> cb2o = cb2e, cr2o = cr2e;
-            if (linear)
-            {
-                cb2o = Avx2.Subtract(Avx2.Add(vcb, Avx.LoadVector256(cb + k + 1)), k1024);
-                cr2o = Avx2.Subtract(Avx2.Add(vcr, Avx.LoadVector256(cr + k + 1)), k1024);
-            }
-            Pixel8(Avx.LoadVector256(ye + k), cb2e, cr2e, key ? Avx.LoadVector256(ke + k) : default, key, ky, oy, rcr, gcb, gcr, bcb, ka, oa,
-                out var re, out var ge, out var be, out var ae);
-            Pixel8(Avx.LoadVector256(yo + k), cb2o, cr2o, key ? Avx.LoadVector256(ko + k) : default, key, ky, oy, rcr, gcb, gcr, bcb, ka, oa,
-                out var ro, out var go, out var bo, out var ao);
-            TOut.Store<TStore>(outRow + TOut.Bytes * x, re, ge, be, ae, ro, go, bo, ao, ref carry);
-        }
-        carryRef = carry;
-        return x;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -305,29 +213,11 @@ internal static unsafe class SimdYuv
         Avx.Store((int*)o + 8, Avx2.Permute2x128(lo, hi, 0x31));
     }
 
-    /// <summary>float -> 16-bit code per lane (in the low half of an int lane, at most 0xFFFF after the conversion).</summary>
-    interface IToU16 { static abstract Vector256<int> Convert(Vector256<float> v); }
-
-    /// <summary>RGBA16: cvtps2dq rounds to nearest even; the unsigned pack then clamps to 0..65535.</summary>
-    readonly struct ToU16 : IToU16
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Convert(Vector256<float> v) => Avx.ConvertToVector256Int32(v);
-    }
-
-    /// <summary>RGBA half: IEEE half bits, as ColorMath.FloatToHalf (0..0xFFFF, so the pack keeps them).</summary>
-    readonly struct ToHalfBits : IToU16
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public static Vector256<int> Convert(Vector256<float> v) => SimdDecodeFloat.ToHalf(v);
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void Pack16<TConv>(Vector256<float> r, Vector256<float> g, Vector256<float> b, Vector256<float> a, out Vector256<long> p01, out Vector256<long> p23)
-        where TConv : struct, IToU16
+    static void Pack16(Vector256<float> r, Vector256<float> g, Vector256<float> b, Vector256<float> a, out Vector256<long> p01, out Vector256<long> p23)
     {
-        var rg = Avx2.PackUnsignedSaturate(TConv.Convert(r), TConv.Convert(g)); // R0-3 G0-3 | R4-7 G4-7
-        var ba = Avx2.PackUnsignedSaturate(TConv.Convert(b), TConv.Convert(a));
+        var rg = Avx2.PackUnsignedSaturate(Avx.ConvertToVector256Int32(r), Avx.ConvertToVector256Int32(g)); // R0-3 G0-3 | R4-7 G4-7
+        var ba = Avx2.PackUnsignedSaturate(Avx.ConvertToVector256Int32(b), Avx.ConvertToVector256Int32(a));
         var t1 = Avx2.UnpackLow(rg, ba);   // R0 B0 R1 B1 R2 B2 R3 B3
         var t2 = Avx2.UnpackHigh(rg, ba);  // G0 A0 G1 A1 ...
         p01 = Avx2.UnpackLow(t1, t2).AsInt64();  // px0 px1 | px4 px5
@@ -335,20 +225,20 @@ internal static unsafe class SimdYuv
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    static void StoreRgba16<TStore, TConv>(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
-        Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao, ref Vector256<byte> carry)
-        where TStore : struct, SimdDecodeFloat.IStore where TConv : struct, IToU16
+    static void StoreRgba16(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
+        Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao)
     {
-        Pack16<TConv>(re, ge, be, ae, out var e01, out var e23);
-        Pack16<TConv>(ro, go, bo, ao, out var o01, out var o23);
+        Pack16(re, ge, be, ae, out var e01, out var e23);
+        Pack16(ro, go, bo, ao, out var o01, out var o23);
         var a = Avx2.UnpackLow(e01, o01);  // e0 o0 | e4 o4
         var b = Avx2.UnpackHigh(e01, o01); // e1 o1 | e5 o5
         var c = Avx2.UnpackLow(e23, o23);  // e2 o2 | e6 o6
         var d = Avx2.UnpackHigh(e23, o23); // e3 o3 | e7 o7
-        TStore.Put(o, Avx2.Permute2x128(a, b, 0x20).AsByte(), ref carry);
-        TStore.Put(o + 32, Avx2.Permute2x128(c, d, 0x20).AsByte(), ref carry);
-        TStore.Put(o + 64, Avx2.Permute2x128(a, b, 0x31).AsByte(), ref carry);
-        TStore.Put(o + 96, Avx2.Permute2x128(c, d, 0x31).AsByte(), ref carry);
+        long* p = (long*)o;
+        Avx.Store(p, Avx2.Permute2x128(a, b, 0x20));
+        Avx.Store(p + 4, Avx2.Permute2x128(c, d, 0x20));
+        Avx.Store(p + 8, Avx2.Permute2x128(a, b, 0x31));
+        Avx.Store(p + 12, Avx2.Permute2x128(c, d, 0x31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -361,6 +251,23 @@ internal static unsafe class SimdYuv
         p1 = Avx.UnpackHigh(t0, t2).AsSingle(); // px1 | px5
         p2 = Avx.UnpackLow(t1, t3).AsSingle();  // px2 | px6
         p3 = Avx.UnpackHigh(t1, t3).AsSingle(); // px3 | px7
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    static void StoreRgbaF(byte* o, Vector256<float> re, Vector256<float> ge, Vector256<float> be, Vector256<float> ae,
+        Vector256<float> ro, Vector256<float> go, Vector256<float> bo, Vector256<float> ao)
+    {
+        Aos(re, ge, be, ae, out var e0, out var e1, out var e2, out var e3);
+        Aos(ro, go, bo, ao, out var o0, out var o1, out var o2, out var o3);
+        float* p = (float*)o;
+        Avx.Store(p, Avx.Permute2x128(e0, o0, 0x20));
+        Avx.Store(p + 8, Avx.Permute2x128(e1, o1, 0x20));
+        Avx.Store(p + 16, Avx.Permute2x128(e2, o2, 0x20));
+        Avx.Store(p + 24, Avx.Permute2x128(e3, o3, 0x20));
+        Avx.Store(p + 32, Avx.Permute2x128(e0, o0, 0x31));
+        Avx.Store(p + 40, Avx.Permute2x128(e1, o1, 0x31));
+        Avx.Store(p + 48, Avx.Permute2x128(e2, o2, 0x31));
+        Avx.Store(p + 56, Avx.Permute2x128(e3, o3, 0x31));
     }
 
     // ---------------------------------------------------------------- encode
