@@ -57,12 +57,7 @@ public class ScaleRgba8Tests
         foreach (var (sw, sh, dw, dh) in new[] { (301, 203, 127, 77), (97, 31, 250, 61), (64, 64, 9, 5) })
         {
             using var src = TestFrames.RandomRgba(PixelFormat.Rgba8, sw, sh, sw + dh);
-            using var padded = new FrameBuffer(FrameLayout.Create(PixelFormat.Rgba8, sw, sh, 4 * sw + 36));
-            for (int y = 0; y < sh; y++)
-            {
-                src.Bytes.Slice(y * src.Layout.Pitch, 4 * sw).CopyTo(padded.Bytes.Slice(y * padded.Layout.Pitch));
-                padded.Bytes.Slice(y * padded.Layout.Pitch + 4 * sw, 36).Fill(0xA5);
-            }
+            using var padded = WithPaddedPitch(src, 36, 0xA5);
             var dstLayout = FrameLayout.Create(PixelFormat.Rgba8, dw, dh, 4 * dw + 20);
             using var expected = new FrameBuffer(dstLayout);
             using var actual = new FrameBuffer(dstLayout);
@@ -157,12 +152,7 @@ public class ScaleRgba8Tests
         foreach (var (sw, sh, dw, dh) in new[] { (303, 201, 202, 134), (66, 40, 33, 20), (1200, 40, 800, 20), (48, 30, 32, 20) })
         {
             using var src = TestFrames.RandomRgba(PixelFormat.Rgba8, sw, sh, sw + dh);
-            using var padded = new FrameBuffer(FrameLayout.Create(PixelFormat.Rgba8, sw, sh, 4 * sw + 36));
-            for (int y = 0; y < sh; y++)
-            {
-                src.Bytes.Slice(y * src.Layout.Pitch, 4 * sw).CopyTo(padded.Bytes.Slice(y * padded.Layout.Pitch));
-                padded.Bytes.Slice(y * padded.Layout.Pitch + 4 * sw, 36).Fill(0xFF);
-            }
+            using var padded = WithPaddedPitch(src, 36, 0xFF);
             var dstLayout = FrameLayout.Create(PixelFormat.Rgba8, dw, dh, 4 * dw + 20);
             using var expected = new FrameBuffer(dstLayout);
             using var actual = new FrameBuffer(dstLayout);
@@ -181,4 +171,18 @@ public class ScaleRgba8Tests
         simd.Scale(flat.Frame, flatOut.Frame, ScaleFilter.Bilinear);
         for (int i = 0; i < flatOut.Bytes.Length; i++) Assert.Equal(flat.Bytes[i % 4], flatOut.Bytes[i]);
     }
+
+    /// <summary>A copy of an RGBA8 frame whose lines carry <paramref name="padBytes"/> extra bytes set to <paramref name="fill"/>.</summary>
+    static FrameBuffer WithPaddedPitch(FrameBuffer src, int padBytes, byte fill)
+    {
+        int w = src.Layout.Width, h = src.Layout.Height;
+        var padded = new FrameBuffer(FrameLayout.Create(PixelFormat.Rgba8, w, h, 4 * w + padBytes));
+        for (int y = 0; y < h; y++)
+        {
+            src.Bytes.Slice(y * src.Layout.Pitch, 4 * w).CopyTo(padded.Bytes.Slice(y * padded.Layout.Pitch));
+            padded.Bytes.Slice(y * padded.Layout.Pitch + 4 * w, padBytes).Fill(fill);
+        }
+        return padded;
+    }
+
 }
